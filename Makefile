@@ -1,0 +1,46 @@
+# cnnbook tasks. `make book` builds the HTML book; `make test` runs every check.
+# Both set up .venv/ first if it is missing or requirements.txt changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SETUP := $(VENV)/.setup-done
+NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+# Keep TensorFlow's C++ start-up log quiet in every process we start.
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: setup book test unit notebooks book-strict browser lab execute bench clean
+
+setup: $(SETUP)
+
+$(SETUP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+book: $(SETUP)
+	$(BIN)/jupyter-book build . --keep-going
+
+test: $(SETUP)
+	$(BIN)/python -m pytest tests -m "not browser" --durations=10
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
+	    --durations=0 --durations-min=5 chapters
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python -m pytest tests/browser -m browser -v
+
+lab: $(SETUP)
+	$(BIN)/jupyter lab
+
+# Re-execute every notebook in place from a clean kernel (for authors), offline as in the tests.
+execute: $(SETUP)
+	PYTHONPATH=$(CURDIR)/tests/offline $(BIN)/jupyter nbconvert --to notebook --execute \
+	    --inplace --ExecutePreprocessor.timeout=600 $(or $(NB),$(NOTEBOOKS))
+
+bench: $(SETUP)
+	$(BIN)/python bench/conv.py
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,244 @@
+"""2-D convolution in NumPy, three ways: loops, im2col + GEMM, and fast.
+
+All three follow ``torch.nn.functional.conv2d``:
+
+    x (N, C, H, W)  *  w (K, C/groups, R, S)  (+ b (K,))  ->  y (N, K, OH, OW)
+
+and, like every deep-learning framework, compute a *cross-correlation* (the
+kernel is not flipped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from cnnbook.shapes import conv_output_size, pair, resolve_padding
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Validated sizes of one convolution; every shape below is derived from it."""
+
+    batch: int
+    in_channels: int
+    height: int
+    width: int
+    out_channels: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
+    dilation: tuple[int, int]
+    groups: int
+    out_size: tuple[int, int]
+
+
+def conv_geometry(x_shape, w_shape, b_shape=None, stride=1, padding=0, dilation=1,
+                  groups=1, layout="NCHW") -> ConvGeometry:
+    """Check the shapes and arguments of a convolution; ValueError naming the culprit.
+
+    ``layout`` "NCHW": x (N, C, H, W), w (K, C/groups, R, S) as PyTorch;
+    "NHWC": x (N, H, W, C), w (R, S, C/groups, K) as TensorFlow.
+    """
+    if len(x_shape) != 4:
+        raise ValueError(f"x must be 4-D {layout}, got shape {tuple(x_shape)}")
+    w_layout = "(K, C/groups, R, S)" if layout == "NCHW" else "(R, S, C/groups, K)"
+    if len(w_shape) != 4:
+        raise ValueError(f"w must be 4-D {w_layout}, got shape {tuple(w_shape)}")
+    if layout == "NCHW":
+        n, c, h, wd = x_shape
+        k, c_per_group, r, s = w_shape
+    else:
+        n, h, wd, c = x_shape
+        r, s, c_per_group, k = w_shape
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    if c % groups or k % groups:
+        raise ValueError(
+            f"groups={groups} must divide the input channels ({c}, x shape {tuple(x_shape)}) "
+            f"and the output channels ({k}, w shape {tuple(w_shape)})"
+        )
+    if c_per_group * groups != c:
+        raise ValueError(
+            f"x has {c} channels (shape {tuple(x_shape)}) but w {w_layout} = {tuple(w_shape)} "
+            f"expects C/groups = {c_per_group}, i.e. {c_per_group * groups} channels "
+            f"with groups={groups}"
+        )
+    if b_shape is not None and tuple(b_shape) != (k,):
+        raise ValueError(f"b must have shape ({k},) for w of shape {tuple(w_shape)}, "
+                         f"got {tuple(b_shape)}")
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    pads = resolve_padding(padding, (h, wd), (r, s), stride, dilation)
+    try:
+        out_size = conv_output_size((h, wd), (r, s), stride, pads, dilation)
+    except ValueError as err:
+        raise ValueError(f"x {tuple(x_shape)}, w {tuple(w_shape)}: {err}") from None
+    return ConvGeometry(n, c, h, wd, k, (r, s), stride, pads, dilation, groups, out_size)
+
+
+def _check_arrays(x, w, b):
+    for name, arr in (("x", x), ("w", w), ("b", b)):
+        if arr is not None and not isinstance(arr, np.ndarray):
+            raise TypeError(f"{name} must be a NumPy array, got {type(arr).__name__}")
+        if arr is not None and arr.dtype.kind != "f":
+            raise TypeError(f"{name} must be a float array, got dtype {arr.dtype}")
+    if w.dtype != x.dtype or (b is not None and b.dtype != x.dtype):
+        raise TypeError(f"x, w and b must share one dtype, got x {x.dtype}, w {w.dtype}"
+                        + ("" if b is None else f", b {b.dtype}"))
+
+
+def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """The seven-loop sliding-window convolution: slow, obvious, the test oracle.
+
+    x (N, C, H, W), w (K, C/groups, R, S), b (K,) or None -> (N, K, OH, OW).
+    """
+    _check_arrays(x, w, b)
+    g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
+                      dilation, groups)
+    (top, bottom), (left, right) = g.padding
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    (sh, sw), (dh, dw), (oh_size, ow_size) = g.stride, g.dilation, g.out_size
+    c_per_group, k_per_group = g.in_channels // groups, g.out_channels // groups
+    y = np.zeros((g.batch, g.out_channels, oh_size, ow_size), dtype=x.dtype)
+    for n in range(g.batch):
+        for k in range(g.out_channels):
+            first_channel = (k // k_per_group) * c_per_group  # this filter's group of inputs
+            for oh in range(oh_size):
+                for ow in range(ow_size):
+                    acc = 0.0 if b is None else b[k]
+                    for c in range(c_per_group):
+                        for r in range(g.kernel[0]):
+                            for s in range(g.kernel[1]):
+                                acc += (xp[n, first_channel + c, oh * sh + r * dh, ow * sw + s * dw]
+                                        * w[k, c, r, s])
+                    y[n, k, oh, ow] = acc
+    return y
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    """Unfold every window of x into a row: x (N, C, H, W) -> cols (N*OH*OW, C*R*S).
+
+    Row ``(n*OH + oh)*OW + ow`` holds the window under output pixel (oh, ow) of
+    image n, ordered (c, r, s) like ``w.reshape(K, C*R*S)``, so that
+    ``cols @ w.reshape(K, -1).T`` is the convolution, (N*OH*OW, K).
+    """
+    if x.ndim != 4:
+        raise ValueError(f"x must be 4-D (N, C, H, W), got shape {x.shape}")
+    n, c, h, w = x.shape
+    r, s = pair(kernel_size, "kernel_size")
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    pads = resolve_padding(padding, (h, w), (r, s), stride, dilation)
+    oh, ow = conv_output_size((h, w), (r, s), stride, pads, dilation)
+    (sh, sw), (dh, dw), ((top, bottom), (left, right)) = stride, dilation, pads
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    cols = np.empty((n, c, r, s, oh, ow), dtype=x.dtype)
+    for i in range(r):
+        for j in range(s):
+            cols[:, :, i, j] = xp[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh,
+                                  j * dw: j * dw + sw * (ow - 1) + 1: sw]
+    return cols.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, c * r * s)
+
+
+def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
+    """The adjoint of :func:`im2col`: cols (N*OH*OW, C*R*S) -> (N, C, H, W).
+
+    Each window's values are added back where they came from; pixels shared by
+    overlapping windows receive the sum (exactly what backprop needs).
+    """
+    if len(x_shape) != 4:
+        raise ValueError(f"x_shape must be 4-D (N, C, H, W), got {tuple(x_shape)}")
+    n, c, h, w = x_shape
+    r, s = pair(kernel_size, "kernel_size")
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    pads = resolve_padding(padding, (h, w), (r, s), stride, dilation)
+    oh, ow = conv_output_size((h, w), (r, s), stride, pads, dilation)
+    if cols.shape != (n * oh * ow, c * r * s):
+        raise ValueError(f"cols must have shape (N*OH*OW, C*R*S) = {(n * oh * ow, c * r * s)} "
+                         f"for x_shape {tuple(x_shape)}, got {cols.shape}")
+    (sh, sw), (dh, dw), ((top, bottom), (left, right)) = stride, dilation, pads
+    windows = cols.reshape(n, oh, ow, c, r, s).transpose(0, 3, 4, 5, 1, 2)
+    xp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=cols.dtype)
+    for i in range(r):
+        for j in range(s):
+            xp[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh,
+               j * dw: j * dw + sw * (ow - 1) + 1: sw] += windows[:, :, i, j]
+    return xp[:, :, top: top + h, left: left + w]
+
+
+def conv2d_im2col(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Convolution as one matrix product: im2col(x) @ w.reshape(K, -1).T.
+
+    x (N, C, H, W), w (K, C/groups, R, S), b (K,) or None -> (N, K, OH, OW).
+    """
+    _check_arrays(x, w, b)
+    g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
+                      dilation, groups)
+    c_g, k_g = g.in_channels // groups, g.out_channels // groups
+    outs = []
+    for group in range(groups):  # each group is an independent, smaller convolution
+        cols = im2col(x[:, group * c_g:(group + 1) * c_g], g.kernel, g.stride, g.padding,
+                      g.dilation)
+        outs.append(cols @ w[group * k_g:(group + 1) * k_g].reshape(k_g, -1).T)
+    y = np.concatenate(outs, axis=1) if groups > 1 else outs[0]
+    if b is not None:
+        y += b
+    oh, ow = g.out_size
+    return y.reshape(g.batch, oh, ow, g.out_channels).transpose(0, 3, 1, 2)
+
+
+def conv2d_nhwc(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """The fast convolution, channels-last as TensorFlow: ``tf.nn.conv2d`` semantics.
+
+    x (N, H, W, C), w (R, S, C/groups, K), b (K,) or None -> (N, OH, OW, K).
+    """
+    _check_arrays(x, w, b)
+    g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
+                      dilation, groups, layout="NHWC")
+    return _conv_nhwc(np.pad(x, ((0, 0), *g.padding, (0, 0))), w, b, g)
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """The fast convolution with ``torch.nn.functional.conv2d`` semantics.
+
+    x (N, C, H, W), w (K, C/groups, R, S), b (K,) or None -> (N, K, OH, OW).
+    stride, dilation: int or (h, w); padding: int, (h, w), 'valid', 'same'
+    (TensorFlow's rule, so also for stride > 1), or ((top, bottom), (left, right)).
+    Keeps the input's float dtype.
+    """
+    _check_arrays(x, w, b)
+    g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
+                      dilation, groups)
+    # One copy does two jobs: pad, and move channels last so windows are contiguous runs.
+    xp = np.zeros((g.batch, g.height + sum(g.padding[0]), g.width + sum(g.padding[1]),
+                   g.in_channels), dtype=x.dtype)
+    (top, _), (left, _) = g.padding
+    xp[:, top:top + g.height, left:left + g.width] = x.transpose(0, 2, 3, 1)
+    y = _conv_nhwc(xp, w.transpose(2, 3, 1, 0), b, g)
+    return y.transpose(0, 3, 1, 2)
+
+
+def _conv_nhwc(xp, w, b, g: ConvGeometry):
+    """xp padded (N, Hp, Wp, C), w (R, S, C/groups, K) -> (N, OH, OW, K)."""
+    n, _, _, c = xp.shape
+    (r, s), (sh, sw), (dh, dw), (oh, ow) = g.kernel, g.stride, g.dilation, g.out_size
+    # A view, no copy: windows[n, oh, ow, i, j, c] = xp[n, oh*sh + i*dh, ow*sw + j*dw, c].
+    sn, sy, sx, sc = xp.strides
+    windows = as_strided(xp, (n, oh, ow, r, s, c), (sn, sy * sh, sx * sw, sy * dh, sx * dw, sc),
+                         writeable=False)
+    if g.groups == 1:
+        # The reshape copies the windows into the im2col matrix (M, R*S*C): the one
+        # big memory pass; then a single BLAS GEMM with the (R*S*C, K) kernel.
+        y = windows.reshape(n * oh * ow, r * s * c) @ w.reshape(r * s * c, -1)
+    else:
+        c_g, k_g = c // g.groups, g.out_channels // g.groups
+        cols = windows.reshape(n * oh * ow, r * s, g.groups, c_g).transpose(2, 0, 1, 3)
+        kernels = w.reshape(r * s, c_g, g.groups, k_g).transpose(2, 0, 1, 3)
+        # Batched GEMM over groups: (G, M, R*S*Cg) @ (G, R*S*Cg, Kg) -> (G, M, Kg).
+        y = np.matmul(cols.reshape(g.groups, n * oh * ow, r * s * c_g),
+                      kernels.reshape(g.groups, r * s * c_g, k_g))
+        y = y.transpose(1, 0, 2).reshape(n * oh * ow, g.out_channels)
+    if b is not None:
+        y += b
+    return y.reshape(n, oh, ow, g.out_channels)

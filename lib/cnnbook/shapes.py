@@ -1,0 +1,124 @@
+"""Shape arithmetic for convolution layers, framework-free.
+
+Every function takes a size, kernel, stride, padding or dilation either as one
+int (the same for height and width) or as a (height, width) pair, and returns
+the same kind it was given.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+Size = int | tuple[int, int]
+Padding = int | tuple[int, int] | str
+
+
+def pair(value, name: str, minimum: int = 1) -> tuple[int, int]:
+    """``value`` as a (height, width) pair of ints >= ``minimum``; ValueError naming ``name`` otherwise."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or not all(isinstance(v, Integral) and not isinstance(v, bool) for v in items):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if min(items) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _like(value, result: tuple):
+    """Return an int if the caller passed ints, else the pair."""
+    return result if isinstance(value, (tuple, list)) else result[0]
+
+
+def same_padding(size: Size, kernel_size: Size, stride: Size = 1, dilation: Size = 1):
+    """Padding 'same' adds: ((top, bottom), (left, right)), TensorFlow's rule.
+
+    The output is ceil(size / stride); the total padding that needs is split
+    with the extra pixel, if any, at the bottom/right (as TF and PyTorch do).
+    """
+    pads = []
+    for i, k, s, d in zip(pair(size, "size"), pair(kernel_size, "kernel_size"),
+                          pair(stride, "stride"), pair(dilation, "dilation")):
+        total = max((math.ceil(i / s) - 1) * s + d * (k - 1) + 1 - i, 0)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def resolve_padding(padding: Padding, size: Size, kernel_size: Size, stride: Size = 1,
+                    dilation: Size = 1):
+    """Any accepted padding spelling as ((top, bottom), (left, right)).
+
+    Accepted: an int, an (h, w) pair, 'valid', 'same', or the explicit
+    ((top, bottom), (left, right)) itself.
+    """
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            return ((0, 0), (0, 0))
+        if mode == "same":
+            return same_padding(size, kernel_size, stride, dilation)
+        raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    if isinstance(padding, (tuple, list)) and len(padding) == 2 and all(
+            isinstance(p, (tuple, list)) for p in padding):
+        # Explicit, possibly asymmetric: ((top, bottom), (left, right)).
+        return pair(padding[0], "padding (top, bottom)", 0), pair(padding[1], "padding (left, right)", 0)
+    ph, pw = pair(padding, "padding", minimum=0)
+    return ((ph, ph), (pw, pw))
+
+
+def conv_output_size(size: Size, kernel_size: Size, stride: Size = 1, padding: Padding = 0,
+                     dilation: Size = 1) -> Size:
+    """Output height/width of a convolution (or pooling) window sweep.
+
+    floor((I + P_total - D*(F-1) - 1) / S) + 1, with P_total = 2P for symmetric
+    padding. For D = 1 this is the familiar floor((I - F + 2P) / S) + 1.
+    """
+    sizes = pair(size, "size")
+    kernels = pair(kernel_size, "kernel_size")
+    strides, dilations = pair(stride, "stride"), pair(dilation, "dilation")
+    pads = resolve_padding(padding, sizes, kernels, strides, dilations)
+    out = []
+    for i, k, s, d, (before, after), axis in zip(sizes, kernels, strides, dilations, pads,
+                                                 ("height", "width")):
+        span = d * (k - 1) + 1  # how many input pixels one (dilated) window covers
+        if i + before + after < span:
+            raise ValueError(
+                f"kernel_size {kernel_size!r} with dilation {dilation!r} spans {span} pixels, "
+                f"more than the padded input {axis} {i + before + after} (size {size!r}, "
+                f"padding {padding!r})"
+            )
+        out.append((i + before + after - span) // s + 1)
+    return _like(size, tuple(out))
+
+
+def conv_params(in_channels: int, out_channels: int, kernel_size: Size, groups: int = 1,
+                bias: bool = True) -> int:
+    """Trainable parameters of a conv layer: K * (C/groups) * R * S (+ K biases)."""
+    _check_groups(in_channels, out_channels, groups)
+    kh, kw = pair(kernel_size, "kernel_size")
+    return out_channels * (in_channels // groups) * kh * kw + (out_channels if bias else 0)
+
+
+def conv_macs(in_channels: int, out_channels: int, kernel_size: Size, output_size: Size,
+              batch: int = 1, groups: int = 1) -> int:
+    """Multiply-accumulates of a conv layer: kw*kh*(kc/groups)*oc*ow*oh*batch.
+
+    Each of the batch*oc*oh*ow outputs sums kh*kw*kc/groups products.
+    """
+    _check_groups(in_channels, out_channels, groups)
+    kh, kw = pair(kernel_size, "kernel_size")
+    oh, ow = pair(output_size, "output_size")
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    return kw * kh * (in_channels // groups) * out_channels * ow * oh * batch
+
+
+def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
+    for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                        ("groups", groups)):
+        if not isinstance(value, Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"groups={groups} must divide in_channels={in_channels} and "
+            f"out_channels={out_channels}"
+        )

@@ -1,0 +1,19 @@
+"""The course's TensorFlow/Keras code: ``from cnnbook import tf as ctf``.
+
+Imports TensorFlow (and nothing of PyTorch), with its C++ start-up log
+silenced first. ``ctf.tf`` and ``ctf.keras`` are the modules themselves.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede the first TF import
+
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+
+from cnnbook import seeding  # noqa: E402
+from cnnbook.tf.data import data_loaders  # noqa: E402
+
+seeding.apply_to_framework("tensorflow")  # seed_everything() may have run before this import
+
+__all__ = ["data_loaders", "keras", "tf"]

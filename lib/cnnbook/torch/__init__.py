@@ -1,0 +1,13 @@
+"""The course's PyTorch code: ``from cnnbook import torch as ct``.
+
+Imports PyTorch (and nothing of TensorFlow).
+"""
+
+import torch
+
+from cnnbook import seeding
+from cnnbook.torch.data import data_loaders
+
+seeding.apply_to_framework("torch")  # seed_everything() may have run before this import
+
+__all__ = ["data_loaders"]

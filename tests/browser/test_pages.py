@@ -1,0 +1,119 @@
+"""Open every page of the built book in headless Chromium, offline.
+
+Run after the book is built (``make test`` does). Each page must: have the book's title, render
+its math, load every image and script, raise no JavaScript error (beyond the theme's benign
+"invalid theme mode" notice) and make no request that leaves 127.0.0.1. A screenshot of each
+page is kept under ``_build/screenshots/``.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+BOOK_TITLE = "cnnbook"
+BENIGN_CONSOLE = ("Got invalid theme mode",)
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+               if not p.relative_to(HTML).parts[0].startswith("_"))
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    message = ("Chromium is not installed, so the browser test cannot run. On Debian/Ubuntu: "
+               "`sudo apt-get install chromium` (CI's .ci/run installs it).")
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    if not PAGES:
+        pytest.fail(f"no built book in {HTML}: run `make book` first")
+    handler = functools.partial(QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+def is_local(url: str) -> bool:
+    return urlparse(url).hostname in ("127.0.0.1", None) or url.startswith(("data:", "blob:"))
+
+
+def is_favicon(url: str) -> bool:
+    return urlparse(url).path.endswith("/favicon.ico")
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page(browser, base_url, page_path):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    outside, failed, js_errors = [], [], []
+
+    def route(r):
+        if is_local(r.request.url):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda err: js_errors.append(str(err)))
+    page.on("console", lambda msg: js_errors.append(f"{msg.text} ({msg.location.get('url')})")
+            if msg.type == "error" and not any(b in msg.text for b in BENIGN_CONSOLE)
+            and not is_favicon(msg.location.get("url", "")) else None)
+    page.on("requestfailed", lambda req: None if (not is_local(req.url) or is_favicon(req.url))
+            else failed.append(f"{req.url}: {req.failure}"))
+    page.on("response", lambda resp: failed.append(f"{resp.url}: HTTP {resp.status}")
+            if resp.status >= 400 and not is_favicon(resp.url) else None)
+
+    page.goto(base_url + page_path, wait_until="networkidle")
+    html = (HTML / page_path).read_text()
+    if 'class="math' in html:
+        page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
+        assert page.locator("mjx-container").count() > 0
+    broken_images = page.evaluate(
+        "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
+        ".map(i => i.src)")
+    title = page.title()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / (page_path.replace("/", "__") + ".png")),
+                    full_page=False)
+    page.close()
+
+    assert BOOK_TITLE in title, f"title {title!r}"
+    assert not outside, f"requests left 127.0.0.1: {outside}"
+    assert not failed, f"resources failed to load: {failed}"
+    assert not broken_images, f"images did not load: {broken_images}"
+    assert not js_errors, f"JavaScript errors: {js_errors}"

@@ -1,0 +1,75 @@
+"""Keep the book honest: every notebook is in the toc, stored executed, light and offline."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p for p in (ROOT / "chapters").rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)
+MAX_BYTES = 2 * 1024 * 1024
+
+
+def toc_files(node) -> set[str]:
+    found = set()
+    if isinstance(node, dict):
+        if "file" in node:
+            found.add(node["file"])
+        if "root" in node:
+            found.add(node["root"])
+        for value in node.values():
+            found |= toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= toc_files(item)
+    return found
+
+
+def resolve(entry: str) -> Path | None:
+    for suffix in ("", ".ipynb", ".md"):
+        path = ROOT / (entry + suffix)
+        if path.is_file():
+            return path
+    return None
+
+
+def code_cells(path: Path):
+    cells = json.loads(path.read_text())["cells"]
+    return [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found under chapters/"
+
+
+def test_toc_and_notebooks_match():
+    entries = toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+    missing = sorted(e for e in entries if resolve(e) is None)
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+    listed = {resolve(e) for e in entries}
+    unlisted = [str(p.relative_to(ROOT)) for p in NOTEBOOKS if p not in listed]
+    assert not unlisted, f"notebooks missing from _toc.yml: {unlisted}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_stored_executed_top_to_bottom(path):
+    cells = code_cells(path)
+    counts = [c["execution_count"] for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{path.name} is not stored executed top to bottom from a clean kernel (counts {counts}); "
+        "run `make execute NB=...`")
+    errors = [o for c in cells for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors, f"{path.name} holds error outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_light_seeded_and_offline(path):
+    assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size} bytes"
+    source = "\n".join("".join(c["source"]) for c in code_cells(path))
+    assert "seed_everything(" in source, f"{path.name} never calls cnnbook.seed_everything"
+    # The nbval run blocks the network for real; this catches the intent earlier.
+    offenders = re.findall(r"https?://|urlopen|requests\.get|full\s*=\s*True", source)
+    assert not offenders, f"{path.name} code reaches for the network: {offenders}"
