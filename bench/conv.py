@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import timeit
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from cnnbook.scratch import conv2d, conv2d_naive
+from cnnbook.timing import best_time
 
 # (batch, in_channels, size, out_channels, kernel): 'same' padding, stride 1.
 LAYERS = [
@@ -24,13 +24,6 @@ LAYERS = [
     (32, 64, 28, 64, 3),
     (8, 192, 28, 32, 5),
 ]
-
-
-def best_time(fn, repeats: int) -> float:
-    """Best of ``repeats`` timings, in seconds per call (the least disturbed run)."""
-    fn()  # warm up: first-call allocations, thread pools
-    number = max(1, int(0.2 / max(timeit.timeit(fn, number=1), 1e-6)))
-    return min(timeit.repeat(fn, number=number, repeat=repeats)) / number
 
 
 def conv_layer_table(repeats: int = 5, threads: int | None = None):

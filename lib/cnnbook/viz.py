@@ -1,6 +1,8 @@
-"""Plots the chapters share: image grids now; animations and training curves as chapters add them."""
+"""Plots the chapters share: image grids, feature maps, stepping animations."""
 
 from __future__ import annotations
+
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,3 +29,104 @@ def image_grid(images, titles=None, ncols: int = 10, size: float = 1.0, cmap: st
                 ax.set_title(str(titles[i]), fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def feature_maps(maps, titles=None, ncols: int = 4, size: float = 1.6, cmap: str = "RdBu_r"):
+    """Show feature maps (K, H, W) side by side, each on a colour scale symmetric about 0."""
+    maps = np.asarray(maps)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must be (K, H, W), got shape {maps.shape}")
+    nrows = -(-len(maps) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(maps):
+            limit = float(np.abs(maps[i]).max()) or 1.0
+            ax.imshow(maps[i], cmap=cmap, vmin=-limit, vmax=limit)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# --- stepping animations ---------------------------------------------------------------------
+
+_CDN_STYLESHEET = re.compile(r"<link[^>]+href=\"https?://[^\"]+\"[^>]*>\s*")
+
+
+def html_animation(anim) -> str:
+    """A matplotlib animation as self-contained HTML with play/step controls.
+
+    ``to_jshtml`` embeds every frame as a PNG and its player's JavaScript, so it plays in
+    the static book with no kernel. It also links Font Awesome from a CDN for its button
+    icons; the book must not reach the internet, so that link is removed (the book's theme
+    ships Font Awesome itself).
+    """
+    return _CDN_STYLESHEET.sub("", anim.to_jshtml(default_mode="once"))
+
+
+def _draw_grid(ax, values, title, highlight=(), color="tab:orange", hidden=(), fmt="{:g}"):
+    """Draw a 2-D array as a table of numbers; ``highlight`` cells get ``color``."""
+    rows, cols = values.shape
+    ax.clear()
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=10)
+    for (i, j), v in np.ndenumerate(values):
+        face = color if (i, j) in highlight else "white"
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="0.4",
+                                   alpha=0.9 if face != "white" else 1.0))
+        if (i, j) not in hidden:
+            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9)
+
+
+def conv_animation(image, kernel, stride=1, padding=0, dilation=1, interval=900,
+                   size=(7.5, 2.6)) -> str:
+    """Step a 2-D cross-correlation through its output cells, one frame per cell.
+
+    Shows the (zero-padded) input with the window highlighted, the kernel, and the output
+    filling up; returns HTML that plays in the static book (see :func:`html_animation`).
+    Uses the library's :func:`cnnbook.scratch.conv2d` for the values it shows.
+    """
+    from matplotlib.animation import FuncAnimation
+
+    from cnnbook.scratch import conv2d
+    from cnnbook.shapes import pair
+
+    image, kernel = np.asarray(image, float), np.asarray(kernel, float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"image and kernel must be 2-D, got {image.shape} and {kernel.shape}")
+    out = conv2d(image[None, None], kernel[None, None], stride=stride, padding=padding,
+                 dilation=dilation)[0, 0]
+    (sh, sw), (dh, dw), (ph, pw) = (pair(stride, "stride"), pair(dilation, "dilation"),
+                                    pair(padding, "padding", minimum=0))
+    padded = np.pad(image, ((ph, ph), (pw, pw)))
+    pad_cells = {(i, j) for i, j in np.ndindex(*padded.shape)
+                 if not (ph <= i < ph + image.shape[0] and pw <= j < pw + image.shape[1])}
+    fig, (ax_in, ax_k, ax_out) = plt.subplots(
+        1, 3, figsize=size, gridspec_kw={"width_ratios": [padded.shape[1], kernel.shape[1] + 1,
+                                                          out.shape[1] + 1]})
+    cells = list(np.ndindex(*out.shape))
+
+    def frame(t):
+        oi, oj = cells[t]
+        window = {(oi * sh + a * dh, oj * sw + b * dw) for a, b in np.ndindex(*kernel.shape)}
+        terms = " + ".join(f"{padded[i, j]:g}*{kernel[a, b]:g}" for (a, b), (i, j) in zip(
+            np.ndindex(*kernel.shape), sorted(window)))
+        _draw_grid(ax_in, padded, "input" + (" (zero-padded)" if ph or pw else ""), window)
+        for i, j in pad_cells:  # grey out the padding
+            ax_in.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, color="0.85", alpha=0.5))
+        _draw_grid(ax_k, kernel, "kernel", set(np.ndindex(*kernel.shape)))
+        _draw_grid(ax_out, out, "output", {(oi, oj)}, color="tab:green",
+                   hidden=set(cells[t + 1:]))
+        fig.suptitle(f"output[{oi}, {oj}] = {terms} = {out[oi, oj]:g}"
+                     if len(terms) < 90 else f"output[{oi}, {oj}] = {out[oi, oj]:g}", fontsize=9)
+
+    fig.subplots_adjust(top=0.78, bottom=0.02, left=0.02, right=0.98)
+    anim = FuncAnimation(fig, frame, frames=len(cells), interval=interval)
+    html = html_animation(anim)
+    plt.close(fig)
+    return html

@@ -25,8 +25,9 @@ BOOK_TITLE = "cnnbook"
 BENIGN_CONSOLE = ("Got invalid theme mode",)
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
+NO_BOOK = "(no built book)"
 PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-               if not p.relative_to(HTML).parts[0].startswith("_"))
+               if not p.relative_to(HTML).parts[0].startswith("_")) or [NO_BOOK]
 
 
 def chromium_path() -> str:
@@ -42,7 +43,7 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def base_url():
-    if not PAGES:
+    if PAGES == [NO_BOOK]:
         pytest.fail(f"no built book in {HTML}: run `make book` first")
     handler = functools.partial(QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -13,7 +13,8 @@ import keras  # noqa: E402
 
 from cnnbook import seeding  # noqa: E402
 from cnnbook.tf.data import data_loaders  # noqa: E402
+from cnnbook.tf.layers import Conv2D  # noqa: E402
 
 seeding.apply_to_framework("tensorflow")  # seed_everything() may have run before this import
 
-__all__ = ["data_loaders", "keras", "tf"]
+__all__ = ["Conv2D", "data_loaders", "keras", "tf"]

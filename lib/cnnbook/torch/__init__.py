@@ -7,7 +7,8 @@ import torch
 
 from cnnbook import seeding
 from cnnbook.torch.data import data_loaders
+from cnnbook.torch.layers import Conv2D
 
 seeding.apply_to_framework("torch")  # seed_everything() may have run before this import
 
-__all__ = ["data_loaders"]
+__all__ = ["Conv2D", "data_loaders"]

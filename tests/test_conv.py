@@ -1,0 +1,191 @@
+"""cnnbook.scratch convolutions against torch.nn.functional.conv2d and tf.nn.conv2d."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cnnbook.scratch import col2im, conv2d, conv2d_im2col, conv2d_naive, conv2d_nhwc, im2col
+
+CONVS = [conv2d, conv2d_im2col, conv2d_naive]
+# Relative to the largest output magnitude: sums of products may be added in another order.
+TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
+
+
+@st.composite
+def conv_cases(draw, same_allowed=True):
+    """A random, valid conv2d call: arrays plus keyword arguments."""
+    groups = draw(st.integers(1, 3))
+    c, k = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    r, s = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = draw(st.one_of(st.tuples(st.integers(0, 3), st.integers(0, 3)),
+                             st.integers(0, 2), st.just("valid"),
+                             *([st.just("same")] if same_allowed else [])))
+    if padding == "same":
+        stride = (1, 1)  # PyTorch refuses 'same' with strides (our conv follows TF there)
+    ph, pw = (0, 0) if isinstance(padding, str) else (
+        padding if isinstance(padding, tuple) else (padding, padding))
+    # Big enough that the dilated kernel fits in the padded input.
+    h = max(1, dilation[0] * (r - 1) + 1 - 2 * ph) + draw(st.integers(0, 5))
+    w = max(1, dilation[1] * (s - 1) + 1 - 2 * pw) + draw(st.integers(0, 5))
+    n = draw(st.integers(1, 2))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    weight = rng.standard_normal((k, c // groups, r, s)).astype(dtype)
+    bias = rng.standard_normal(k).astype(dtype) if draw(st.booleans()) else None
+    return x, weight, bias, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def assert_close(actual, expected, dtype):
+    assert actual.dtype == dtype and actual.shape == expected.shape
+    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=TOLERANCE[dtype] * scale)
+
+
+def torch_conv(x, w, b, **kw):
+    return F.conv2d(torch.from_numpy(x), torch.from_numpy(w),
+                    None if b is None else torch.from_numpy(b), **kw).numpy()
+
+
+@pytest.mark.parametrize("conv", CONVS, ids=lambda f: f.__name__)
+@given(case=conv_cases())
+def test_matches_torch(conv, case):
+    x, w, b, kw = case
+    assert_close(conv(x, w, b, **kw), torch_conv(x, w, b, **kw), x.dtype.type)
+
+
+@pytest.fixture(scope="module")
+def tf():
+    from cnnbook.tf import tf
+
+    return tf
+
+
+@given(case=conv_cases(), tf_padding=st.sampled_from(["explicit", "VALID", "SAME"]))
+def test_nhwc_matches_tensorflow(tf, case, tf_padding):
+    x, w, b, kw = case
+    stride, dilation = kw["stride"], kw["dilation"]
+    if max(dilation) > 1:
+        stride = (1, 1)  # TF's CPU kernels take dilation or stride, not both
+    x_nhwc, w_hwio = x.transpose(0, 2, 3, 1), w.transpose(2, 3, 1, 0)
+    if kw["groups"] > 1:  # TF's grouped conv has no CPU kernel: compare group by group
+        w_hwio = w_hwio[..., : w.shape[0] // kw["groups"]]
+        x_nhwc = x_nhwc[..., : w.shape[1]]
+    pad = kw["padding"] if tf_padding == "explicit" else tf_padding.lower()
+    if tf_padding == "explicit":
+        if isinstance(pad, str):
+            return
+        ph, pw = pad if isinstance(pad, tuple) else (pad, pad)
+        tf_pad = [[0, 0], [ph, ph], [pw, pw], [0, 0]]
+    else:
+        tf_pad = tf_padding
+    try:
+        expected = tf.nn.conv2d(x_nhwc, w_hwio, strides=stride, padding=tf_pad,
+                                dilations=dilation).numpy()
+    except Exception:  # the kernel does not fit (TF raises); our conv must refuse too
+        with pytest.raises(ValueError):
+            conv2d_nhwc(x_nhwc, w_hwio, None, stride, pad, dilation)
+        return
+    if expected.size == 0:
+        return
+    assert_close(conv2d_nhwc(x_nhwc, w_hwio, None, stride, pad, dilation), expected,
+                 x.dtype.type)
+
+
+def test_tf_same_padding_with_stride_is_asymmetric(tf):
+    """'same' with stride 2 on an even size pads 0 before and 1 after, as TF does."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 6, 6, 2)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 2, 4)).astype(np.float32)
+    ours = conv2d_nhwc(x, w, stride=2, padding="same")
+    expected = tf.nn.conv2d(x, w, strides=2, padding="SAME").numpy()
+    assert_close(ours, expected, np.float32)
+    explicit = conv2d_nhwc(x, w, stride=2, padding=((0, 1), (0, 1)))
+    assert_close(explicit, expected, np.float32)
+
+
+@given(case=conv_cases())
+def test_col2im_is_the_adjoint_of_im2col(case):
+    """<im2col(x), y> == <x, col2im(y)> for all x, y: what backprop relies on."""
+    x, w, _, kw = case
+    x = x.astype(np.float64)
+    kernel, stride, dilation, padding = w.shape[2:], kw["stride"], kw["dilation"], kw["padding"]
+    cols = im2col(x, kernel, stride, padding, dilation)
+    y = np.random.default_rng(1).standard_normal(cols.shape)
+    back = col2im(y, x.shape, kernel, stride, padding, dilation)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(np.sum(cols * y), np.sum(x * back), rtol=1e-10)
+
+
+def test_im2col_layout_is_documented():
+    x = np.arange(2 * 1 * 3 * 3, dtype=np.float64).reshape(2, 1, 3, 3)
+    cols = im2col(x, 2)
+    assert cols.shape == (2 * 2 * 2, 1 * 2 * 2)  # (N*OH*OW, C*R*S)
+    np.testing.assert_array_equal(cols[0], [0, 1, 3, 4])  # image 0, window at (0, 0)
+    np.testing.assert_array_equal(cols[7], [13, 14, 16, 17])  # image 1, window at (1, 1)
+
+
+def test_keeps_float_dtype():
+    for dtype in (np.float32, np.float64):
+        x, w = np.ones((1, 2, 4, 4), dtype), np.ones((3, 2, 2, 2), dtype)
+        assert all(conv(x, w).dtype == dtype for conv in CONVS)
+
+
+X = np.zeros((2, 3, 8, 8), np.float32)
+W = np.zeros((4, 3, 3, 3), np.float32)
+
+
+@pytest.mark.parametrize("conv", CONVS + [conv2d_nhwc], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    ((X[0], W), {}, ValueError, r"x must be 4-D .* \(3, 8, 8\)"),
+    ((X, W[0]), {}, ValueError, r"w must be 4-D .* \(3, 3, 3\)"),
+    ((X, W[:, :2]), {}, ValueError, r"x has 3 channels .* \(4, 2, 3, 3\)"),
+    ((X, W), {"groups": 2}, ValueError, r"groups=2 must divide the input channels \(3"),
+    ((X, np.zeros((4, 3, 9, 9), np.float32)), {}, ValueError, r"spans 9 pixels, more than .* 8"),
+    ((X, W), {"stride": 0}, ValueError, r"stride must be >= 1"),
+    ((X, W), {"dilation": (1, 0)}, ValueError, r"dilation must be >= 1"),
+    ((X, W, np.zeros(3, np.float32)), {}, ValueError, r"b must have shape \(4,\)"),
+    ((X, W.astype(np.float64)), {}, TypeError, r"share one dtype"),
+    ((X.astype(int), W), {}, TypeError, r"float array"),
+    ((X.tolist(), W), {}, TypeError, r"NumPy array"),
+])
+def test_bad_input_names_the_shapes(conv, args, kwargs, error, match):
+    if conv is conv2d_nhwc:  # the same mistakes, in TF's layouts
+        x, w, *rest = args
+        if isinstance(x, np.ndarray) and x.ndim == 4:
+            x = x.transpose(0, 2, 3, 1)
+        if isinstance(w, np.ndarray) and w.ndim == 4:
+            w = w.transpose(2, 3, 1, 0)
+        args = (x, w, *rest)
+        match = match.replace(r"\(4, 2, 3, 3\)", r"\(3, 3, 2, 4\)")
+    with pytest.raises(error, match=match):
+        conv(*args, **kwargs)
+
+
+def test_custom_layers_agree_with_numpy_and_each_other(tf):
+    """The same weights in NumPy, cnnbook.torch.Conv2D and cnnbook.tf.Conv2D: the same output."""
+    import cnnbook.tf as ctf
+    import cnnbook.torch as ct
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    torch_layer = ct.Conv2D(3, 4, 3, stride=2, padding=1)
+    w, b = torch_layer.weight.detach().numpy(), torch_layer.bias.detach().numpy()
+    with torch.no_grad():
+        y_torch = torch_layer(torch.from_numpy(x)).numpy()
+    assert_close(conv2d(x, w, b, stride=2, padding=1), y_torch, np.float32)
+    ref = torch.nn.Conv2d(3, 4, 3, stride=2, padding=1)
+    ref.load_state_dict(torch_layer.state_dict())
+    assert_close(ref(torch.from_numpy(x)).detach().numpy(), y_torch, np.float32)
+
+    keras_layer = ctf.Conv2D(4, 3, strides=1, padding="same")
+    keras_layer.build((None, 9, 9, 3))
+    keras_layer.set_weights([w.transpose(2, 3, 1, 0), b])  # (K, C, R, S) -> (R, S, C, K)
+    y_keras = keras_layer(x.transpose(0, 2, 3, 1)).numpy()
+    assert_close(y_keras.transpose(0, 3, 1, 2), conv2d(x, w, b, padding="same"), np.float32)
+    assert keras_layer.count_params() == sum(p.numel() for p in torch_layer.parameters()) == 112
