@@ -20,13 +20,20 @@ $(SETUP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+# Sphinx's cached environment goes stale when the toc changes (numbering crashes): drop it then.
+define fresh-toc
+	if [ -d _build/.doctrees ] && [ _toc.yml -nt _build/.doctrees ]; then rm -rf _build/.doctrees _build/html; fi
+endef
+
 book: $(SETUP)
+	$(fresh-toc)
 	$(BIN)/jupyter-book build . --keep-going
 
 test: $(SETUP)
 	$(BIN)/python -m pytest tests -m "not browser" --durations=10
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
-	    --durations=0 --durations-min=5 chapters
+	    chapters
+	$(fresh-toc)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python -m pytest tests/browser -m browser -v
 

@@ -189,3 +189,19 @@ def test_custom_layers_agree_with_numpy_and_each_other(tf):
     y_keras = keras_layer(x.transpose(0, 2, 3, 1)).numpy()
     assert_close(y_keras.transpose(0, 3, 1, 2), conv2d(x, w, b, padding="same"), np.float32)
     assert keras_layer.count_params() == sum(p.numel() for p in torch_layer.parameters()) == 112
+
+
+@pytest.mark.parametrize("stride, padding, dilation, bias", [
+    (1, 2, 1, True), (2, 1, 1, False), ((1, 2), "same", 1, True), (1, "same", 2, True),
+    (3, 0, (2, 1), False),
+])
+def test_gemm_first_path_matches_torch(stride, padding, dilation, bias):
+    """Few output channels, many input channels: conv2d multiplies first, then shifts."""
+    if padding == "same" and stride != 1:
+        stride = 1
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 24, 11, 10)).astype(np.float32)
+    w = rng.standard_normal((3, 24, 3, 2)).astype(np.float32)  # K * stride^2 < C
+    b = rng.standard_normal(3).astype(np.float32) if bias else None
+    kw = dict(stride=stride, padding=padding, dilation=dilation)
+    assert_close(conv2d(x, w, b, **kw), torch_conv(x, w, b, **kw), np.float32)

@@ -84,3 +84,9 @@ def test_macs_count_every_product(n, c, k, size, kernel, stride, groups):
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_pair_in_any_argument_gives_a_pair():
+    assert conv_output_size(10, (3, 5)) == (8, 6)
+    assert conv_output_size(10, 3, stride=(1, 2)) == (8, 4)
+    assert conv_output_size(10, 3) == 8

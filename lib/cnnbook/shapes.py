@@ -1,8 +1,8 @@
 """Shape arithmetic for convolution layers, framework-free.
 
 Every function takes a size, kernel, stride, padding or dilation either as one
-int (the same for height and width) or as a (height, width) pair, and returns
-the same kind it was given.
+int (the same for height and width) or as a (height, width) pair; results are
+ints when every argument was, else (height, width) pairs.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ def pair(value, name: str, minimum: int = 1) -> tuple[int, int]:
     return int(items[0]), int(items[1])
 
 
-def _like(value, result: tuple):
-    """Return an int if the caller passed ints, else the pair."""
-    return result if isinstance(value, (tuple, list)) else result[0]
+def _like(values, result: tuple):
+    """The pair ``result``, or one int if every argument in ``values`` was a single int."""
+    if any(isinstance(v, (tuple, list)) for v in values) or result[0] != result[1]:
+        return result
+    return result[0]
 
 
 def same_padding(size: Size, kernel_size: Size, stride: Size = 1, dilation: Size = 1):
@@ -69,6 +71,8 @@ def conv_output_size(size: Size, kernel_size: Size, stride: Size = 1, padding: P
                      dilation: Size = 1) -> Size:
     """Output height/width of a convolution (or pooling) window sweep.
 
+    Returns an int when every argument is one int, else an (height, width) pair.
+
     floor((I + P_total - D*(F-1) - 1) / S) + 1, with P_total = 2P for symmetric
     padding. For D = 1 this is the familiar floor((I - F + 2P) / S) + 1.
     """
@@ -87,7 +91,7 @@ def conv_output_size(size: Size, kernel_size: Size, stride: Size = 1, padding: P
                 f"padding {padding!r})"
             )
         out.append((i + before + after - span) // s + 1)
-    return _like(size, tuple(out))
+    return _like((size, kernel_size, stride, padding, dilation), tuple(out))
 
 
 def conv_params(in_channels: int, out_channels: int, kernel_size: Size, groups: int = 1,

@@ -84,7 +84,7 @@ def _draw_grid(ax, values, title, highlight=(), color="tab:orange", hidden=(), f
 
 
 def conv_animation(image, kernel, stride=1, padding=0, dilation=1, interval=900,
-                   size=(7.5, 2.6)) -> str:
+                   cell_inches: float = 0.42) -> str:
     """Step a 2-D cross-correlation through its output cells, one frame per cell.
 
     Shows the (zero-padded) input with the window highlighted, the kernel, and the output
@@ -106,9 +106,12 @@ def conv_animation(image, kernel, stride=1, padding=0, dilation=1, interval=900,
     padded = np.pad(image, ((ph, ph), (pw, pw)))
     pad_cells = {(i, j) for i, j in np.ndindex(*padded.shape)
                  if not (ph <= i < ph + image.shape[0] and pw <= j < pw + image.shape[1])}
+    # Width ratios = column counts and a height that fits the tallest grid: equal-sized cells.
+    widths = [padded.shape[1], kernel.shape[1], out.shape[1]]
+    rows = max(padded.shape[0], kernel.shape[0], out.shape[0])
     fig, (ax_in, ax_k, ax_out) = plt.subplots(
-        1, 3, figsize=size, gridspec_kw={"width_ratios": [padded.shape[1], kernel.shape[1] + 1,
-                                                          out.shape[1] + 1]})
+        1, 3, figsize=(cell_inches * (sum(widths) + 3), cell_inches * rows + 0.9),
+        gridspec_kw={"width_ratios": widths, "wspace": 0.6})
     cells = list(np.ndindex(*out.shape))
 
     def frame(t):
@@ -125,7 +128,7 @@ def conv_animation(image, kernel, stride=1, padding=0, dilation=1, interval=900,
         fig.suptitle(f"output[{oi}, {oj}] = {terms} = {out[oi, oj]:g}"
                      if len(terms) < 90 else f"output[{oi}, {oj}] = {out[oi, oj]:g}", fontsize=9)
 
-    fig.subplots_adjust(top=0.78, bottom=0.02, left=0.02, right=0.98)
+    fig.subplots_adjust(top=1 - 0.75 / fig.get_figheight(), bottom=0.02, left=0.02, right=0.98)
     anim = FuncAnimation(fig, frame, frames=len(cells), interval=interval)
     html = html_animation(anim)
     plt.close(fig)

@@ -206,6 +206,10 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation: int or (h, w); padding: int, (h, w), 'valid', 'same'
     (TensorFlow's rule, so also for stride > 1), or ((top, bottom), (left, right)).
     Keeps the input's float dtype.
+
+    Channels-last inside: one im2col copy from a strided view, then one GEMM; or, when
+    there are few output channels per input channel, the GEMM first and shifted adds
+    after (see ``_conv_nhwc_gemm_first``).
     """
     _check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
@@ -223,6 +227,8 @@ def _conv_nhwc(xp, w, b, g: ConvGeometry):
     """xp padded (N, Hp, Wp, C), w (R, S, C/groups, K) -> (N, OH, OW, K)."""
     n, _, _, c = xp.shape
     (r, s), (sh, sw), (dh, dw), (oh, ow) = g.kernel, g.stride, g.dilation, g.out_size
+    if g.groups == 1 and g.out_channels * sh * sw < c:
+        return _conv_nhwc_gemm_first(xp, w, b, g)
     # A view, no copy: windows[n, oh, ow, i, j, c] = xp[n, oh*sh + i*dh, ow*sw + j*dw, c].
     sn, sy, sx, sc = xp.strides
     windows = as_strided(xp, (n, oh, ow, r, s, c), (sn, sy * sh, sx * sw, sy * dh, sx * dw, sc),
@@ -242,3 +248,26 @@ def _conv_nhwc(xp, w, b, g: ConvGeometry):
     if b is not None:
         y += b
     return y.reshape(n, oh, ow, g.out_channels)
+
+
+def _conv_nhwc_gemm_first(xp, w, b, g: ConvGeometry):
+    """Multiply first, shift after: the better order when K * stride^2 < C.
+
+    One GEMM applies every kernel tap to every padded pixel, (N*Hp*Wp, C) @ (C, R*S*K),
+    reading the input in place with no im2col copy. Output pixel (i, j) then sums, over
+    the taps (a, b), the tap-(a, b) product computed at pixel (i*sh + a*dh, j*sw + b*dw):
+    R*S shifted, strided adds. The intermediate holds N*Hp*Wp*R*S*K values, fewer than
+    im2col's N*OH*OW*R*S*C exactly when K * sh * sw < C (roughly, as Hp*Wp ~ OH*OW*sh*sw).
+    """
+    n, hp, wp, c = xp.shape
+    (r, s), (sh, sw), (dh, dw), (oh, ow) = g.kernel, g.stride, g.dilation, g.out_size
+    k = g.out_channels
+    taps = np.ascontiguousarray(w.transpose(2, 0, 1, 3)).reshape(c, r * s * k)  # (C, R*S*K)
+    z = (xp.reshape(n * hp * wp, c) @ taps).reshape(n, hp, wp, r, s, k)
+    y = np.zeros((n, oh, ow, k), dtype=xp.dtype) if b is None else np.broadcast_to(
+        b, (n, oh, ow, k)).copy()
+    for a in range(r):
+        for bb in range(s):
+            y += z[:, a * dh: a * dh + sh * (oh - 1) + 1: sh,
+                   bb * dw: bb * dw + sw * (ow - 1) + 1: sw, a, bb]
+    return y
