@@ -126,3 +126,51 @@ def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
             f"groups={groups} must divide in_channels={in_channels} and "
             f"out_channels={out_channels}"
         )
+
+
+def pool_output_size(size: Size, kernel_size: Size, stride: Size | None = None,
+                     padding: Padding = 0, ceil_mode: bool = False) -> Size:
+    """Output height/width of a pooling window sweep, PyTorch's rule.
+
+    stride defaults to the kernel size. With ``ceil_mode`` the last, partial window is
+    kept, as long as it starts inside the input or its top/left padding.
+    """
+    kernels = pair(kernel_size, "kernel_size")
+    strides = kernels if stride is None else pair(stride, "stride")
+    sizes = pair(size, "size")
+    pads = resolve_padding(padding, sizes, kernels, strides)
+    out = []
+    for i, k, s, (before, after) in zip(sizes, kernels, strides, pads):
+        if max(before, after) > k // 2:
+            raise ValueError(f"padding {padding!r} must be at most half the kernel size "
+                             f"{kernel_size!r} (a window would see only padding)")
+        if i + before + after < k:
+            raise ValueError(f"kernel_size {kernel_size!r} is larger than the padded input "
+                             f"{i + before + after} (size {size!r}, padding {padding!r})")
+        steps = i + before + after - k
+        o = (-(-steps // s) if ceil_mode else steps // s) + 1
+        if ceil_mode and (o - 1) * s >= i + before:  # last window would start in the padding
+            o -= 1
+        out.append(o)
+    return _like((size, kernel_size, stride, padding), tuple(out))
+
+
+def receptive_field(layers) -> int:
+    """Receptive field (in input pixels, per side) of one output of a stack of layers.
+
+    ``layers``: a sequence of (kernel_size, stride) or (kernel_size, stride, dilation)
+    tuples, first layer first; pooling layers count like convolutions. Each layer widens
+    the field by (k - 1) * d times the product of the strides before it (the "jump").
+    """
+    field, jump = 1, 1
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3):
+            raise ValueError(f"layer {i} must be (kernel, stride) or (kernel, stride, dilation), "
+                             f"got {layer!r}")
+        kernel, stride, dilation = (*layer, 1) if len(layer) == 2 else layer
+        for name, v in (("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+            if not isinstance(v, Integral) or v < 1:
+                raise ValueError(f"layer {i}: {name} must be a positive int, got {v!r}")
+        field += (kernel - 1) * dilation * jump
+        jump *= stride
+    return field

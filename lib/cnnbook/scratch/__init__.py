@@ -13,6 +13,15 @@ from cnnbook.scratch.conv import (
     conv_geometry,
     im2col,
 )
+from cnnbook.scratch.pool import (
+    avg_pool2d,
+    avg_pool2d_naive,
+    global_avg_pool2d,
+    global_max_pool2d,
+    max_pool2d,
+    max_pool2d_naive,
+)
 
-__all__ = ["col2im", "conv2d", "conv2d_im2col", "conv2d_naive", "conv2d_nhwc",
-           "conv_geometry", "im2col"]
+__all__ = ["avg_pool2d", "avg_pool2d_naive", "col2im", "conv2d", "conv2d_im2col",
+           "conv2d_naive", "conv2d_nhwc", "conv_geometry", "global_avg_pool2d",
+           "global_max_pool2d", "im2col", "max_pool2d", "max_pool2d_naive"]

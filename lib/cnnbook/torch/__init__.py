@@ -8,7 +8,8 @@ import torch
 from cnnbook import seeding
 from cnnbook.torch.data import data_loaders
 from cnnbook.torch.layers import Conv2D
+from cnnbook.torch.receptive import input_gradient_map, measured_receptive_field
 
 seeding.apply_to_framework("torch")  # seed_everything() may have run before this import
 
-__all__ = ["Conv2D", "data_loaders"]
+__all__ = ["Conv2D", "data_loaders", "input_gradient_map", "measured_receptive_field"]

@@ -1,0 +1,136 @@
+"""Pooling in NumPy, with the semantics of the PyTorch functions of the same names.
+
+x (N, C, H, W) -> (N, C, OH, OW); stride defaults to the kernel size; padding is an
+int, an (h, w) pair or explicit ((top, bottom), (left, right)), at most half the kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from cnnbook.shapes import pair, pool_output_size, resolve_padding
+
+
+def _pool_geometry(x, kernel_size, stride, padding, ceil_mode):
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"x must be a float NumPy array, got {type(x).__name__}"
+                        + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
+    if x.ndim != 4:
+        raise ValueError(f"x must be 4-D (N, C, H, W), got shape {x.shape}")
+    try:  # with the caller's own spelling of the arguments in any message
+        out = pool_output_size(x.shape[2:], kernel_size, stride, padding, ceil_mode)
+    except ValueError as err:
+        raise ValueError(f"x {x.shape}: {err}") from None
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else pair(stride, "stride")
+    return kernel, stride, resolve_padding(padding, x.shape[2:], kernel, stride), out
+
+
+def _windows(xp, kernel, stride, out):
+    """View (N, C, OH, OW, KH, KW) of the windows of padded xp, no copy."""
+    sn, sc, sh, sw = xp.strides
+    return as_strided(xp, (*xp.shape[:2], *out, *kernel),
+                      (sn, sc, sh * stride[0], sw * stride[1], sh, sw), writeable=False)
+
+
+def _pad(x, pads, kernel, stride, out, value):
+    """Pad with ``value``, plus enough at the bottom/right for ceil_mode's partial windows."""
+    extra = [max(0, (o - 1) * s + k - (size + before + after))
+             for o, s, k, size, (before, after) in zip(out, stride, kernel, x.shape[2:], pads)]
+    (top, bottom), (left, right) = pads
+    return np.pad(x, ((0, 0), (0, 0), (top, bottom + extra[0]), (left, right + extra[1])),
+                  constant_values=value)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, return_indices=False):
+    """The largest value in each window; padding never wins (it is -inf, not 0).
+
+    x (N, C, H, W) -> (N, C, OH, OW). With ``return_indices`` also the position of each
+    maximum as a flat index h * W + w into its input channel, as PyTorch returns (ties:
+    the first in row-major window order).
+    """
+    kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
+    windows = _windows(_pad(x, pads, kernel, stride, out, -np.inf), kernel, stride, out)
+    flat = windows.reshape(*windows.shape[:4], -1)
+    if not return_indices:
+        return flat.max(axis=-1)
+    local = flat.argmax(axis=-1)  # position inside the window
+    y = np.take_along_axis(flat, local[..., None], axis=-1)[..., 0]
+    rows = np.arange(out[0])[:, None] * stride[0] - pads[0][0] + local // kernel[1]
+    cols = np.arange(out[1])[None, :] * stride[1] - pads[1][0] + local % kernel[1]
+    return y, (rows * x.shape[3] + cols).astype(np.int64)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """The mean of each window. x (N, C, H, W) -> (N, C, OH, OW).
+
+    ``count_include_pad``: divide by the window's size including padding zeros (PyTorch's
+    default) or only by the number of real input pixels it covers (TensorFlow's 'SAME').
+    The overhang of a ceil_mode window beyond the padding is never counted.
+    """
+    kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
+    sums = _windows(_pad(x, pads, kernel, stride, out, 0.0), kernel, stride, out).sum(axis=(4, 5))
+    # The divisor per window: pool a mask of the positions that count.
+    mask = np.ones((1, 1, *x.shape[2:]), x.dtype)
+    if count_include_pad:
+        mask = np.pad(mask, ((0, 0), (0, 0), *pads), constant_values=1.0)
+        mask_pads = ((0, 0), (0, 0))
+    else:
+        mask_pads = pads
+    counts = _windows(_pad(mask, mask_pads, kernel, stride, out, 0.0), kernel, stride, out)
+    return (sums / counts.sum(axis=(4, 5))).astype(x.dtype)
+
+
+def global_avg_pool2d(x, keepdims=False):
+    """The mean of each channel: (N, C, H, W) -> (N, C), or (N, C, 1, 1) with keepdims."""
+    _pool_geometry(x, 1, 1, 0, False)
+    return x.mean(axis=(2, 3), keepdims=keepdims)
+
+
+def global_max_pool2d(x, keepdims=False):
+    """The maximum of each channel: (N, C, H, W) -> (N, C), or (N, C, 1, 1) with keepdims."""
+    _pool_geometry(x, 1, 1, 0, False)
+    return x.max(axis=(2, 3), keepdims=keepdims)
+
+
+def max_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False):
+    """Max pooling as loops over every output value: slow, obvious, the test oracle."""
+    kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
+    n, c, h, w = x.shape
+    y = np.empty((n, c, *out), dtype=x.dtype)
+    for i in range(n):
+        for ch in range(c):
+            for oh in range(out[0]):
+                for ow in range(out[1]):
+                    top, left = oh * stride[0] - pads[0][0], ow * stride[1] - pads[1][0]
+                    best = -np.inf  # padding never wins
+                    for r in range(max(top, 0), min(top + kernel[0], h)):
+                        for s in range(max(left, 0), min(left + kernel[1], w)):
+                            best = max(best, x[i, ch, r, s])
+                    y[i, ch, oh, ow] = best
+    return y
+
+
+def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                     count_include_pad=True):
+    """Average pooling as loops over every output value: the test oracle."""
+    kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
+    n, c, h, w = x.shape
+    y = np.empty((n, c, *out), dtype=x.dtype)
+    for i in range(n):
+        for ch in range(c):
+            for oh in range(out[0]):
+                for ow in range(out[1]):
+                    top, left = oh * stride[0] - pads[0][0], ow * stride[1] - pads[1][0]
+                    # The window clipped to the padded input (ceil_mode may overhang it) ...
+                    bottom = min(top + kernel[0], h + pads[0][1])
+                    right = min(left + kernel[1], w + pads[1][1])
+                    rows = range(max(top, 0), min(bottom, h))
+                    cols = range(max(left, 0), min(right, w))
+                    total = sum(x[i, ch, r, s] for r in rows for s in cols)
+                    # ... and counted with its padding, or only its real pixels.
+                    count = ((bottom - top) * (right - left) if count_include_pad
+                             else len(rows) * len(cols))
+                    y[i, ch, oh, ow] = total / count
+    return y

@@ -1,0 +1,160 @@
+"""cnnbook.scratch pooling against PyTorch and TensorFlow; pool shapes; receptive fields."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
+from cnnbook.scratch import (avg_pool2d, avg_pool2d_naive, global_avg_pool2d, global_max_pool2d,
+                             max_pool2d, max_pool2d_naive)
+from cnnbook.shapes import pool_output_size, receptive_field
+from cnnbook.torch import measured_receptive_field
+
+
+@st.composite
+def pool_cases(draw):
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    h = max(1, kernel[0] - 2 * padding[0]) + draw(st.integers(0, 6))
+    w = max(1, kernel[1] - 2 * padding[1]) + draw(st.integers(0, 6))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w)).astype(dtype)
+    if draw(st.booleans()):
+        x = -np.abs(x)  # all negative: zero padding would win a max, -inf must not
+    return x, dict(kernel_size=kernel, stride=stride, padding=padding,
+                   ceil_mode=draw(st.booleans()))
+
+
+@given(case=pool_cases())
+def test_max_pool_matches_torch(case):
+    x, kw = case
+    ref, ref_idx = F.max_pool2d(torch.from_numpy(x), return_indices=True, **kw)
+    y, idx = max_pool2d(x, return_indices=True, **kw)
+    assert y.dtype == x.dtype
+    np.testing.assert_array_equal(y, ref.numpy())
+    np.testing.assert_array_equal(idx, ref_idx.numpy())
+    np.testing.assert_array_equal(max_pool2d(x, **kw), ref.numpy())
+    np.testing.assert_array_equal(max_pool2d_naive(x, **kw), ref.numpy())
+
+
+@given(case=pool_cases(), count_include_pad=st.booleans())
+def test_avg_pool_matches_torch(case, count_include_pad):
+    x, kw = case
+    ref = F.avg_pool2d(torch.from_numpy(x), count_include_pad=count_include_pad, **kw).numpy()
+    tol = 1e-6 if x.dtype == np.float32 else 1e-12
+    for pool in (avg_pool2d, avg_pool2d_naive):
+        y = pool(x, count_include_pad=count_include_pad, **kw)
+        assert y.dtype == x.dtype
+        np.testing.assert_allclose(y, ref, rtol=tol, atol=tol)
+
+
+@given(case=pool_cases())
+def test_pool_output_size_matches_torch(case):
+    x, kw = case
+    out = F.max_pool2d(torch.from_numpy(x), **kw)
+    assert pool_output_size(x.shape[2:], **kw) == tuple(out.shape[2:])
+
+
+@pytest.fixture(scope="module")
+def tf():
+    from cnnbook.tf import tf
+
+    return tf
+
+
+@given(case=pool_cases(), tf_padding=st.sampled_from(["VALID", "SAME"]))
+def test_nhwc_cases_match_tensorflow(tf, case, tf_padding):
+    """TF 'SAME' pooling = asymmetric padding that never wins a max and is never averaged."""
+    from cnnbook.shapes import same_padding
+
+    x, kw = case
+    x = x.astype(np.float32)  # TF's CPU pooling kernels compute in float32
+    kernel, stride = kw["kernel_size"], kw["stride"] or kw["kernel_size"]
+    if tf_padding == "SAME":
+        pads = same_padding(x.shape[2:], kernel, stride)
+        if any(max(p) > k // 2 for p, k in zip(pads, kernel)):
+            return  # PyTorch's rule (and ours) forbids padding more than half a window
+    else:
+        pads = ((0, 0), (0, 0))
+        if x.shape[2] < kernel[0] or x.shape[3] < kernel[1]:
+            return  # no valid window: TF and ours both refuse (tested elsewhere)
+    x_nhwc = x.transpose(0, 2, 3, 1)
+    tf_max = tf.nn.max_pool2d(x_nhwc, kernel, stride, tf_padding).numpy().transpose(0, 3, 1, 2)
+    tf_avg = tf.nn.avg_pool2d(x_nhwc, kernel, stride, tf_padding).numpy().transpose(0, 3, 1, 2)
+    np.testing.assert_array_equal(max_pool2d(x, kernel, stride, pads), tf_max)
+    np.testing.assert_allclose(avg_pool2d(x, kernel, stride, pads, count_include_pad=False),
+                               tf_avg, rtol=1e-5, atol=1e-6)
+
+
+def test_global_pools_match_torch_and_keras(tf):
+    from cnnbook.tf import keras
+
+    x = np.random.default_rng(0).standard_normal((2, 5, 7, 6)).astype(np.float32)
+    t = torch.from_numpy(x)
+    np.testing.assert_allclose(global_avg_pool2d(x, keepdims=True),
+                               nn.AdaptiveAvgPool2d(1)(t).numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(global_max_pool2d(x, keepdims=True),
+                                  nn.AdaptiveMaxPool2d(1)(t).numpy())
+    keras_gap = keras.layers.GlobalAveragePooling2D()(x.transpose(0, 2, 3, 1)).numpy()
+    np.testing.assert_allclose(global_avg_pool2d(x), keras_gap, rtol=1e-6)
+    assert global_avg_pool2d(x).shape == (2, 5)
+
+
+X = np.zeros((2, 3, 6, 6), np.float32)
+
+
+@pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d, max_pool2d_naive, avg_pool2d_naive])
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    ((X[0], 2), {}, ValueError, r"4-D \(N, C, H, W\), got shape \(3, 6, 6\)"),
+    ((X, 3), {"padding": 2}, ValueError, r"padding 2 must be at most half the kernel size 3"),
+    ((X, 8), {}, ValueError, r"\(2, 3, 6, 6\): kernel_size 8 is larger than the padded input 6"),
+    ((X, 2), {"stride": 0}, ValueError, r"stride must be >= 1"),
+    ((X, 0), {}, ValueError, r"kernel_size must be >= 1"),
+    ((X.astype(int), 2), {}, TypeError, r"float NumPy array"),
+])
+def test_bad_input(pool, args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        pool(*args, **kwargs)
+
+
+def test_global_pool_bad_rank():
+    with pytest.raises(ValueError, match=r"\(3, 6\)"):
+        global_avg_pool2d(np.zeros((3, 6)))
+
+
+# --- receptive fields: the calculator against backpropagation ------------------------------
+
+LAYER = st.one_of(
+    st.tuples(st.just("conv"), st.integers(1, 5), st.integers(1, 2), st.integers(1, 3)),
+    st.tuples(st.just("max"), st.integers(2, 3), st.integers(1, 3), st.just(1)),
+    st.tuples(st.just("avg"), st.integers(2, 3), st.integers(1, 3), st.just(1)),
+)
+
+
+def build(stack):
+    modules = []
+    for kind, k, s, d in stack:
+        if kind == "conv":
+            modules += [nn.Conv2d(2, 2, k, s, dilation=d), nn.ReLU()]
+        else:
+            modules.append((nn.MaxPool2d if kind == "max" else nn.AvgPool2d)(k, s))
+    return nn.Sequential(nn.Conv2d(1, 2, 1), *modules)
+
+
+@given(stack=st.lists(LAYER, min_size=1, max_size=4))
+def test_receptive_field_matches_backprop(stack):
+    field = receptive_field([(k, s, d) for _, k, s, d in stack])
+    assert measured_receptive_field(build(stack), size=4 * field + 9) == (field, field)
+
+
+def test_receptive_field_known_values():
+    assert receptive_field([(3, 1), (3, 1)]) == 5
+    assert receptive_field([(3, 1), (2, 2), (3, 1)]) == 8
+    assert receptive_field([(3, 1, 1), (3, 1, 2), (3, 1, 4)]) == 15
+    with pytest.raises(ValueError, match="layer 1"):
+        receptive_field([(3, 1), (3, 0)])
