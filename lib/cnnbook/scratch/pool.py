@@ -94,43 +94,42 @@ def global_max_pool2d(x, keepdims=False):
     return x.max(axis=(2, 3), keepdims=keepdims)
 
 
+def _every_window(x, kernel_size, stride, padding, ceil_mode):
+    """For the loop versions: the output array to fill, and for every output value its
+    index (n, c, oh, ow) with the top-left corner of its window in input coordinates."""
+    kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
+    y = np.empty((*x.shape[:2], *out), dtype=x.dtype)
+    windows = ((index, index[2] * stride[0] - pads[0][0], index[3] * stride[1] - pads[1][0])
+               for index in np.ndindex(*y.shape))
+    return y, windows, kernel, pads
+
+
 def max_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     """Max pooling as loops over every output value: slow, obvious, the test oracle."""
-    kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
-    n, c, h, w = x.shape
-    y = np.empty((n, c, *out), dtype=x.dtype)
-    for i in range(n):
-        for ch in range(c):
-            for oh in range(out[0]):
-                for ow in range(out[1]):
-                    top, left = oh * stride[0] - pads[0][0], ow * stride[1] - pads[1][0]
-                    best = -np.inf  # padding never wins
-                    for r in range(max(top, 0), min(top + kernel[0], h)):
-                        for s in range(max(left, 0), min(left + kernel[1], w)):
-                            best = max(best, x[i, ch, r, s])
-                    y[i, ch, oh, ow] = best
+    y, windows, kernel, _ = _every_window(x, kernel_size, stride, padding, ceil_mode)
+    h, w = x.shape[2:]
+    for (i, ch, oh, ow), top, left in windows:
+        best = -np.inf  # padding never wins
+        for r in range(max(top, 0), min(top + kernel[0], h)):
+            for s in range(max(left, 0), min(left + kernel[1], w)):
+                best = max(best, x[i, ch, r, s])
+        y[i, ch, oh, ow] = best
     return y
 
 
 def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False,
                      count_include_pad=True):
     """Average pooling as loops over every output value: the test oracle."""
-    kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
-    n, c, h, w = x.shape
-    y = np.empty((n, c, *out), dtype=x.dtype)
-    for i in range(n):
-        for ch in range(c):
-            for oh in range(out[0]):
-                for ow in range(out[1]):
-                    top, left = oh * stride[0] - pads[0][0], ow * stride[1] - pads[1][0]
-                    # The window clipped to the padded input (ceil_mode may overhang it) ...
-                    bottom = min(top + kernel[0], h + pads[0][1])
-                    right = min(left + kernel[1], w + pads[1][1])
-                    rows = range(max(top, 0), min(bottom, h))
-                    cols = range(max(left, 0), min(right, w))
-                    total = sum(x[i, ch, r, s] for r in rows for s in cols)
-                    # ... and counted with its padding, or only its real pixels.
-                    count = ((bottom - top) * (right - left) if count_include_pad
-                             else len(rows) * len(cols))
-                    y[i, ch, oh, ow] = total / count
+    y, windows, kernel, pads = _every_window(x, kernel_size, stride, padding, ceil_mode)
+    h, w = x.shape[2:]
+    for (i, ch, oh, ow), top, left in windows:
+        # The window clipped to the padded input (ceil_mode may overhang it) ...
+        bottom = min(top + kernel[0], h + pads[0][1])
+        right = min(left + kernel[1], w + pads[1][1])
+        rows = range(max(top, 0), min(bottom, h))
+        cols = range(max(left, 0), min(right, w))
+        total = sum(x[i, ch, r, s] for r in rows for s in cols)
+        # ... and counted with its padding, or only its real pixels.
+        count = (bottom - top) * (right - left) if count_include_pad else len(rows) * len(cols)
+        y[i, ch, oh, ow] = total / count
     return y

@@ -14,7 +14,18 @@ import keras  # noqa: E402
 from cnnbook import seeding  # noqa: E402
 from cnnbook.tf.data import data_loaders  # noqa: E402
 from cnnbook.tf.layers import Conv2D  # noqa: E402
+from cnnbook.tf.models import (  # noqa: E402
+    AlexNet,
+    LeNet5,
+    MnistCNN,
+    SmallAlexNet,
+    mnist_cnn_functional,
+    mnist_cnn_sequential,
+)
+from cnnbook.tf.training import compile_for_logits, evaluate, fit  # noqa: E402
 
 seeding.apply_to_framework("tensorflow")  # seed_everything() may have run before this import
 
-__all__ = ["Conv2D", "data_loaders", "keras", "tf"]
+__all__ = ["AlexNet", "Conv2D", "LeNet5", "MnistCNN", "SmallAlexNet", "compile_for_logits",
+           "data_loaders", "evaluate", "fit", "keras", "mnist_cnn_functional",
+           "mnist_cnn_sequential", "tf"]

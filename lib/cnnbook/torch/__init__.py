@@ -8,8 +8,11 @@ import torch
 from cnnbook import seeding
 from cnnbook.torch.data import data_loaders
 from cnnbook.torch.layers import Conv2D
+from cnnbook.torch.models import AlexNet, LeNet5, MnistCNN, SmallAlexNet
 from cnnbook.torch.receptive import input_gradient_map, measured_receptive_field
+from cnnbook.torch.training import evaluate, fit, predict
 
 seeding.apply_to_framework("torch")  # seed_everything() may have run before this import
 
-__all__ = ["Conv2D", "data_loaders", "input_gradient_map", "measured_receptive_field"]
+__all__ = ["AlexNet", "Conv2D", "LeNet5", "MnistCNN", "SmallAlexNet", "data_loaders", "evaluate",
+           "fit", "input_gradient_map", "measured_receptive_field", "predict"]

@@ -1,0 +1,96 @@
+"""Training progress that reads well live and leaves one clean line per epoch.
+
+In a notebook the progress is one display that is updated in place (Jupyter stores only
+its final state, so a stored notebook shows one line per epoch, and the HTML book needs
+no JavaScript to show it); elsewhere each finished epoch prints one line.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+
+@dataclass
+class History:
+    """What ``fit`` returns, in both frameworks: one entry per epoch."""
+
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, train_loss, test_loss, test_accuracy, seconds):
+        self.train_loss.append(float(train_loss))
+        self.test_loss.append(float(test_loss))
+        self.test_accuracy.append(float(test_accuracy))
+        self.seconds.append(float(seconds))
+
+    def summary(self, epoch: int | None = None) -> str:
+        """One line for ``epoch`` (default: the last)."""
+        i = len(self.seconds) - 1 if epoch is None else epoch
+        return (f"train loss {self.train_loss[i]:.4f}  test loss {self.test_loss[i]:.4f}  "
+                f"test accuracy {self.test_accuracy[i]:.2%}  ({self.seconds[i]:.1f} s)")
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+class EpochProgress:
+    """A progress bar per epoch; finished epochs stay as one line each."""
+
+    def __init__(self, epochs: int, batches: int, enabled: bool = True, min_interval: float = 0.3):
+        self.epochs, self.batches, self.enabled = epochs, batches, enabled
+        self.min_interval = min_interval
+        self.lines: list[str] = []
+        self._handle = None
+        self._last = 0.0
+        self._start = 0.0
+        self._epoch = 0
+        self._notebook = enabled and _in_notebook()
+
+    def start_epoch(self, epoch: int) -> None:
+        self._epoch, self._start, self._last = epoch, time.perf_counter(), 0.0
+        self.update(0)
+
+    def update(self, batch: int, **metrics) -> None:
+        """Show the bar after ``batch`` batches (throttled to ``min_interval`` seconds)."""
+        now = time.perf_counter()
+        if not self._notebook or (batch not in (0, self.batches) and now - self._last < self.min_interval):
+            return
+        self._last = now
+        postfix = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+        self._show(self._bar(batch, now - self._start, postfix))
+
+    def end_epoch(self, summary: str) -> None:
+        line = f"{self._bar(self.batches, time.perf_counter() - self._start, '')}  {summary}"
+        self.lines.append(line)
+        if self._notebook:
+            self._show()
+        elif self.enabled:
+            print(line, file=sys.stdout, flush=True)
+
+    def _bar(self, batch: int, elapsed: float, postfix: str) -> str:
+        width = len(str(self.epochs))
+        prefix = f"epoch {self._epoch:>{width}}/{self.epochs}"
+        return tqdm.format_meter(batch, self.batches, elapsed, ncols=60, prefix=prefix,
+                                 ascii=True, postfix=postfix or None,
+                                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}{postfix}")
+
+    def _show(self, current: str | None = None) -> None:
+        from IPython.display import Pretty, display
+
+        text = "\n".join(self.lines + ([current] if current else []))
+        if self._handle is None:
+            self._handle = display(Pretty(text), display_id=True)
+        else:
+            self._handle.update(Pretty(text))

@@ -1,0 +1,65 @@
+"""A plain training loop, written out once: fit, evaluate, predict."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cnnbook.progress import EpochProgress, History
+
+
+@torch.no_grad()
+def evaluate(model, loader, loss_fn=F.cross_entropy):
+    """(mean loss, accuracy) of ``model`` over ``loader``, in eval mode (no dropout)."""
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    for images, labels in loader:
+        logits = model(images)
+        total_loss += loss_fn(logits, labels, reduction="sum").item()
+        correct += (logits.argmax(dim=1) == labels).sum().item()
+        count += len(labels)
+    return total_loss / count, correct / count
+
+
+def fit(model, train, test, epochs: int, optimizer=None, scheduler=None,
+        loss_fn=F.cross_entropy, progress: bool = True) -> History:
+    """Train ``model`` on the ``train`` loader for ``epochs``; evaluate on ``test`` after each.
+
+    The optimizer defaults to Adam with learning rate 1e-3; ``scheduler``, if given, is a
+    learning-rate scheduler stepped after every batch. ``loss_fn(logits, labels,
+    reduction=...)`` defaults to cross-entropy on logits. Returns a :class:`History`.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=1e-3)
+    history = History()
+    bar = EpochProgress(epochs, len(train), enabled=progress)
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        bar.start_epoch(epoch)
+        model.train()
+        running, seen = 0.0, 0
+        for batch, (images, labels) in enumerate(train, 1):
+            optimizer.zero_grad()
+            loss = loss_fn(model(images), labels, reduction="mean")
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            running += loss.item() * len(labels)
+            seen += len(labels)
+            bar.update(batch, loss=running / seen)
+        test_loss, test_accuracy = evaluate(model, test, loss_fn)
+        history.add(running / seen, test_loss, test_accuracy, time.perf_counter() - start)
+        bar.end_epoch(history.summary())
+    return history
+
+
+@torch.no_grad()
+def predict(model, images) -> np.ndarray:
+    """Logits (N, classes) for a NumPy batch of images, in eval mode."""
+    model.eval()
+    return model(torch.as_tensor(images)).numpy()

@@ -1,0 +1,93 @@
+"""The chapter 3 models: parameter counts in both frameworks; fit and evaluate run."""
+
+import numpy as np
+import pytest
+import torch
+
+import cnnbook
+from cnnbook import torch as ct
+from cnnbook.data import Mnist
+from cnnbook.viz import confusion_matrix
+
+
+@pytest.fixture(scope="module")
+def ctf():
+    from cnnbook import tf as ctf
+
+    return ctf
+
+
+def torch_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def keras_trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_mnist_cnn_has_55338_parameters_everywhere(ctf):
+    assert torch_params(ct.MnistCNN()) == 55_338
+    assert ctf.mnist_cnn_sequential().count_params() == 55_338
+    assert ctf.mnist_cnn_functional().count_params() == 55_338
+    subclassed = ctf.MnistCNN()
+    subclassed(np.zeros((1, 28, 28, 1), np.float32))
+    assert subclassed.count_params() == 55_338
+
+
+@pytest.mark.parametrize("batch_norm, dropout", [(True, 0.3), (False, 0.0)])
+def test_lenet5_same_trainable_parameters(ctf, batch_norm, dropout):
+    torch_model = ct.LeNet5(batch_norm=batch_norm, dropout=dropout)
+    assert torch_params(torch_model) == keras_trainable(ctf.LeNet5(batch_norm=batch_norm,
+                                                                   dropout=dropout))
+    out = torch_model(torch.zeros(2, 1, 28, 28))
+    assert out.shape == (2, 10)
+
+
+@pytest.mark.parametrize("grouped, expected", [(False, 62_378_344), (True, 60_965_224)])
+def test_alexnet_parameter_count(ctf, grouped, expected):
+    assert torch_params(ct.AlexNet(grouped=grouped)) == expected
+    assert ctf.AlexNet(grouped=grouped).count_params() == expected
+
+
+def test_small_alexnet_twins(ctf):
+    keras_model = ctf.SmallAlexNet()
+    keras_model(np.zeros((1, 28, 28, 1), np.float32))
+    assert torch_params(ct.SmallAlexNet()) == keras_trainable(keras_model)
+
+
+def tiny_data(channels_last):
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 1, 28, 28), dtype=np.float32)
+    y = (x.mean(axis=(1, 2, 3)) > 0.5).astype(np.int64)  # learnable: bright vs dark
+    if channels_last:
+        x = x.transpose(0, 2, 3, 1)
+    return Mnist(x[:64], y[:64], x[64:], y[64:])
+
+
+def test_torch_fit_and_evaluate(capsys):
+    cnnbook.seed_everything(0)
+    train, test = ct.data_loaders(tiny_data(False), batch_size=32)
+    history = ct.fit(ct.MnistCNN(), train, test, epochs=2)
+    assert len(history.train_loss) == len(history.test_accuracy) == len(history.seconds) == 2
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("epoch 1/2") and "test accuracy" in lines[0]
+    with pytest.raises(ValueError, match="epochs"):
+        ct.fit(ct.MnistCNN(), train, test, epochs=0)
+
+
+def test_keras_fit_and_evaluate(ctf, capsys):
+    cnnbook.seed_everything(0)
+    train, test = ctf.data_loaders(tiny_data(True), batch_size=32)
+    model = ctf.mnist_cnn_sequential()
+    history = ctf.fit(model, train, test, epochs=2)
+    assert len(history.test_loss) == 2
+    loss, accuracy = ctf.evaluate(model, test)
+    assert np.isclose(loss, history.test_loss[-1], rtol=1e-4) and 0 <= accuracy <= 1
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+
+
+def test_confusion_matrix():
+    counts = confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), num_classes=3)
+    np.testing.assert_array_equal(counts, [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+    with pytest.raises(ValueError, match=r"\(2,\) and predictions \(3,\)"):
+        confusion_matrix(np.zeros(2, int), np.zeros(3, int))
