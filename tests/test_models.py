@@ -70,7 +70,7 @@ def test_torch_fit_and_evaluate(capsys):
     history = ct.fit(ct.MnistCNN(), train, test, epochs=2)
     assert len(history.train_loss) == len(history.test_accuracy) == len(history.seconds) == 2
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 and lines[0].startswith("epoch 1/2") and "test accuracy" in lines[0]
+    assert len(lines) == 2 and lines[0].startswith("epoch 1/2") and "test acc" in lines[0]
     with pytest.raises(ValueError, match="epochs"):
         ct.fit(ct.MnistCNN(), train, test, epochs=0)
 

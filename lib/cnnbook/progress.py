@@ -32,8 +32,8 @@ class History:
     def summary(self, epoch: int | None = None) -> str:
         """One line for ``epoch`` (default: the last)."""
         i = len(self.seconds) - 1 if epoch is None else epoch
-        return (f"train loss {self.train_loss[i]:.4f}  test loss {self.test_loss[i]:.4f}  "
-                f"test accuracy {self.test_accuracy[i]:.2%}  ({self.seconds[i]:.1f} s)")
+        return (f"train loss {self.train_loss[i]:.3f}  test loss {self.test_loss[i]:.3f}  "
+                f"test acc {self.test_accuracy[i]:.1%}  ({self.seconds[i]:.1f} s)")
 
 
 def _in_notebook() -> bool:
@@ -68,7 +68,7 @@ class EpochProgress:
         if not self._notebook or (batch not in (0, self.batches) and now - self._last < self.min_interval):
             return
         self._last = now
-        postfix = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+        postfix = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
         self._show(self._bar(batch, now - self._start, postfix))
 
     def end_epoch(self, summary: str) -> None:
@@ -82,7 +82,8 @@ class EpochProgress:
     def _bar(self, batch: int, elapsed: float, postfix: str) -> str:
         width = len(str(self.epochs))
         prefix = f"epoch {self._epoch:>{width}}/{self.epochs}"
-        return tqdm.format_meter(batch, self.batches, elapsed, ncols=60, prefix=prefix,
+        # Narrow, so that the bar and the epoch's summary fit one line of the book's page.
+        return tqdm.format_meter(batch, self.batches, elapsed, ncols=36, prefix=prefix,
                                  ascii=True, postfix=postfix or None,
                                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}{postfix}")
 
