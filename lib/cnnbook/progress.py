@@ -46,7 +46,7 @@ def _in_notebook() -> bool:
 
 
 class EpochProgress:
-    """A progress bar per epoch; finished epochs stay as one line each."""
+    """A live progress bar for the running epoch; each finished epoch stays as one line."""
 
     def __init__(self, epochs: int, batches: int, enabled: bool = True, min_interval: float = 0.3):
         self.epochs, self.batches, self.enabled = epochs, batches, enabled
@@ -72,7 +72,8 @@ class EpochProgress:
         self._show(self._bar(batch, now - self._start, postfix))
 
     def end_epoch(self, summary: str) -> None:
-        line = f"{self._bar(self.batches, time.perf_counter() - self._start, '')}  {summary}"
+        # A finished epoch keeps its summary, not its (full) bar: one short line that fits.
+        line = f"{self._prefix()}  {summary}"
         self.lines.append(line)
         if self._notebook:
             self._show()
@@ -80,12 +81,12 @@ class EpochProgress:
             print(line, file=sys.stdout, flush=True)
 
     def _bar(self, batch: int, elapsed: float, postfix: str) -> str:
-        width = len(str(self.epochs))
-        prefix = f"epoch {self._epoch:>{width}}/{self.epochs}"
-        # Narrow, so that the bar and the epoch's summary fit one line of the book's page.
-        return tqdm.format_meter(batch, self.batches, elapsed, ncols=36, prefix=prefix,
+        return tqdm.format_meter(batch, self.batches, elapsed, ncols=60, prefix=self._prefix(),
                                  ascii=True, postfix=postfix or None,
                                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}{postfix}")
+
+    def _prefix(self) -> str:
+        return f"epoch {self._epoch:>{len(str(self.epochs))}}/{self.epochs}"
 
     def _show(self, current: str | None = None) -> None:
         from IPython.display import Pretty, display
