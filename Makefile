@@ -9,7 +9,7 @@ NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoi
 # Keep TensorFlow's C++ start-up log quiet in every process we start.
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup book test unit notebooks book-strict browser lab execute bench clean
+.PHONY: setup book test portability lab execute bench clean
 
 setup: $(SETUP)
 
@@ -29,13 +29,23 @@ book: $(SETUP)
 	$(fresh-toc)
 	$(BIN)/jupyter-book build . --keep-going
 
+# Every stage of `make test` is timed (tests/stage); the times are listed at the end.
+STAGE := STAGE_LOG=_build/stage-times.txt tests/stage
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg
+
 test: $(SETUP)
-	$(BIN)/python -m pytest tests -m "not browser" --durations=10
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
-	    chapters
+	@mkdir -p _build && rm -f _build/stage-times.txt
+	$(STAGE) "unit tests" $(BIN)/python -m pytest tests -m "not browser" --durations=10
+	$(STAGE) "notebooks (nbval)" $(BIN)/python -m pytest $(NBVAL) chapters
+	$(STAGE) "notebooks under other CPU kernels (portability)" $(BIN)/python tests/portability.py $(NBVAL) chapters
 	$(fresh-toc)
-	$(BIN)/jupyter-book build . -W -n --keep-going
-	$(BIN)/python -m pytest tests/browser -m browser -v
+	$(STAGE) "strict book build" $(BIN)/jupyter-book build . -W -n --keep-going
+	$(STAGE) "browser test" $(BIN)/python -m pytest tests/browser -m browser -v
+	@echo "== make test passed; time per stage:" && cat _build/stage-times.txt
+
+# The notebooks again, under kernel paths other than this machine's (what `make test` runs).
+portability: $(SETUP)
+	$(BIN)/python tests/portability.py $(NBVAL) $(or $(NB),chapters)
 
 lab: $(SETUP)
 	$(BIN)/jupyter lab

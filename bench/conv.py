@@ -2,7 +2,9 @@
 
 Prints, for course-sized layers, milliseconds per call and the ratio NumPy / PyTorch
 (lower is better; 1.0 = as fast as PyTorch), their median, and the speedup of the
-fast conv over the seven-loop one on a small case.  Usage: python bench/conv.py [--repeats N]
+fast conv over the seven-loop one on a small case. Both libraries run with the same number
+of threads (``--threads``, default: the CPUs this process may use), their repeats interleaved.
+Usage: python bench/conv.py [--repeats N] [--threads T]
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import statistics
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_info
 
 from cnnbook.scratch import conv2d, conv2d_naive
-from cnnbook.timing import best_time
-from cnnbook.torch.benchmarks import conv_speed_table
+from cnnbook.seeding import default_threads
+from cnnbook.timing import best_times
+from cnnbook.torch.benchmarks import conv_speed_table, pinned_threads
 
 
 def loops_speedup(repeats: int = 3) -> float:
@@ -23,21 +27,29 @@ def loops_speedup(repeats: int = 3) -> float:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 8, 14, 14), dtype=np.float32)
     w = rng.standard_normal((8, 8, 3, 3), dtype=np.float32)
-    return best_time(lambda: conv2d_naive(x, w), repeats, budget=0.05) / best_time(
-        lambda: conv2d(x, w), repeats)
+    loops, fast = best_times([lambda: conv2d_naive(x, w), lambda: conv2d(x, w)], repeats,
+                             budget=0.05)
+    return loops / fast
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=default_threads())
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}")
-    rows = conv_speed_table(repeats=args.repeats)
-    print(f"{'layer':34} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}")
-    for row in rows:
-        print(f"{row['layer']:34} {row['numpy_ms']:9.2f} {row['torch_ms']:9.2f} {row['ratio']:6.2f}")
-    print(f"median ratio numpy/torch: {statistics.median(r['ratio'] for r in rows):.2f}")
-    print(f"fast conv2d vs the seven loops (1x8x14x14 -> 8 ch 3x3): {loops_speedup():.0f}x faster")
+    with pinned_threads(args.threads):
+        blas = [i for i in threadpool_info() if i["user_api"] == "blas"][0]
+        print(f"torch {torch.__version__}: {torch.get_num_threads()} threads; numpy "
+              f"{np.__version__} ({blas['internal_api']} {blas.get('architecture', '')}): "
+              f"{blas['num_threads']} threads")
+        rows = conv_speed_table(repeats=args.repeats, threads=args.threads)
+        print(f"{'layer':34} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}")
+        for row in rows:
+            print(f"{row['layer']:34} {row['numpy_ms']:9.2f} {row['torch_ms']:9.2f} "
+                  f"{row['ratio']:6.2f}")
+        print(f"median ratio numpy/torch: {statistics.median(r['ratio'] for r in rows):.2f}")
+        print(f"fast conv2d vs the seven loops (1x8x14x14 -> 8 ch 3x3): {loops_speedup():.0f}x "
+              "faster")
 
 
 if __name__ == "__main__":

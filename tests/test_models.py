@@ -1,4 +1,4 @@
-"""The chapter 3 models: parameter counts in both frameworks; fit and evaluate run."""
+"""The chapter 3 models: parameter counts in both frameworks; fit and evaluate checked."""
 
 import numpy as np
 import pytest
@@ -64,26 +64,71 @@ def tiny_data(channels_last):
     return Mnist(x[:64], y[:64], x[64:], y[64:])
 
 
-def test_torch_fit_and_evaluate(capsys):
+def hand_loss_and_accuracy(logits, labels):
+    """Mean cross-entropy and accuracy from logits, in float64 NumPy: the oracle."""
+    z = np.asarray(logits, np.float64)
+    log_probs = z - z.max(axis=1, keepdims=True)
+    log_probs -= np.log(np.exp(log_probs).sum(axis=1, keepdims=True))
+    return -log_probs[np.arange(len(labels)), labels].mean(), (z.argmax(1) == labels).mean()
+
+
+def test_torch_evaluate_matches_a_hand_count():
+    torch.manual_seed(0)
+    data = tiny_data(False)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 3))
+    _, test = ct.data_loaders(data, batch_size=5)  # 32 images: the last batch is short
+    loss, accuracy = ct.evaluate(model, test)
+    expected_loss, expected_accuracy = hand_loss_and_accuracy(
+        ct.predict(model, data.x_test), data.y_test)
+    assert np.isclose(loss, expected_loss, rtol=1e-5)
+    assert accuracy == expected_accuracy
+
+
+def test_torch_fit_lowers_the_loss(capsys):
     cnnbook.seed_everything(0)
-    train, test = ct.data_loaders(tiny_data(False), batch_size=32)
-    history = ct.fit(ct.MnistCNN(), train, test, epochs=2)
-    assert len(history.train_loss) == len(history.test_accuracy) == len(history.seconds) == 2
+    data = tiny_data(False)
+    train, test = ct.data_loaders(data, batch_size=16)
+    model = ct.MnistCNN()
+    train_eval = ct.data_loaders(data._replace(x_test=data.x_train, y_test=data.y_train))[1]
+    before, _ = ct.evaluate(model, train_eval)
+    history = ct.fit(model, train, test, epochs=3)
+    after, _ = ct.evaluate(model, train_eval)
+    assert after < 0.8 * before, (before, after)
+    assert len(history.train_loss) == len(history.test_accuracy) == len(history.seconds) == 3
+    assert history.test_loss[-1] == pytest.approx(ct.evaluate(model, test)[0], rel=1e-5)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 and lines[0].startswith("epoch 1/2") and "test acc" in lines[0]
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/3") and "test acc" in lines[0]
     with pytest.raises(ValueError, match="epochs"):
         ct.fit(ct.MnistCNN(), train, test, epochs=0)
 
 
-def test_keras_fit_and_evaluate(ctf, capsys):
-    cnnbook.seed_everything(0)
-    train, test = ctf.data_loaders(tiny_data(True), batch_size=32)
-    model = ctf.mnist_cnn_sequential()
-    history = ctf.fit(model, train, test, epochs=2)
-    assert len(history.test_loss) == 2
+def test_keras_evaluate_matches_a_hand_count(ctf):
+    ctf.keras.utils.set_random_seed(0)
+    data = tiny_data(True)
+    model = ctf.keras.Sequential([ctf.keras.Input((28, 28, 1)), ctf.keras.layers.Flatten(),
+                                  ctf.keras.layers.Dense(3)])
+    ctf.compile_for_logits(model)
+    _, test = ctf.data_loaders(data, batch_size=5)
     loss, accuracy = ctf.evaluate(model, test)
-    assert np.isclose(loss, history.test_loss[-1], rtol=1e-4) and 0 <= accuracy <= 1
-    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    expected_loss, expected_accuracy = hand_loss_and_accuracy(
+        model.predict(data.x_test, verbose=0), data.y_test)
+    assert np.isclose(loss, expected_loss, rtol=1e-5)
+    assert np.isclose(accuracy, expected_accuracy)
+
+
+def test_keras_fit_lowers_the_loss(ctf, capsys):
+    cnnbook.seed_everything(0)
+    data = tiny_data(True)
+    train, test = ctf.data_loaders(data, batch_size=16)
+    model = ctf.compile_for_logits(ctf.mnist_cnn_sequential())
+    train_eval = ctf.data_loaders(data._replace(x_test=data.x_train, y_test=data.y_train))[1]
+    before, _ = ctf.evaluate(model, train_eval)
+    history = ctf.fit(model, train, test, epochs=3)
+    after, _ = ctf.evaluate(model, train_eval)
+    assert after < 0.8 * before, (before, after)
+    assert len(history.test_loss) == 3
+    assert history.test_loss[-1] == pytest.approx(ctf.evaluate(model, test)[0], rel=1e-4)
+    assert len(capsys.readouterr().out.strip().splitlines()) == 3
 
 
 def test_confusion_matrix():

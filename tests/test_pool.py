@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from torch import nn
 
@@ -24,8 +24,13 @@ def pool_cases(draw):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     x = rng.standard_normal((draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w)).astype(dtype)
-    if draw(st.booleans()):
-        x = -np.abs(x)  # all negative: zero padding would win a max, -inf must not
+    values = draw(st.sampled_from(["any", "negative", "nan", "-inf"]))
+    if values == "negative":
+        x = -np.abs(x)  # zero padding would win a max; -inf padding must not
+    elif values == "nan":
+        x[rng.random(x.shape) < 0.2] = np.nan  # NaN must propagate, as in PyTorch
+    elif values == "-inf":
+        x[0, 0] = -np.inf  # windows of nothing but -inf: the index must not point at padding
     return x, dict(kernel_size=kernel, stride=stride, padding=padding,
                    ceil_mode=draw(st.booleans()))
 
@@ -73,16 +78,17 @@ def test_nhwc_cases_match_tensorflow(tf, case, tf_padding):
     from cnnbook.shapes import same_padding
 
     x, kw = case
+    assume(np.isfinite(x).all())  # NaN and -inf: PyTorch is the reference (above)
     x = x.astype(np.float32)  # TF's CPU pooling kernels compute in float32
     kernel, stride = kw["kernel_size"], kw["stride"] or kw["kernel_size"]
     if tf_padding == "SAME":
         pads = same_padding(x.shape[2:], kernel, stride)
-        if any(max(p) > k // 2 for p, k in zip(pads, kernel)):
-            return  # PyTorch's rule (and ours) forbids padding more than half a window
+        # PyTorch's rule (and ours) forbids padding more than half a window.
+        assume(all(max(p) <= k // 2 for p, k in zip(pads, kernel)))
     else:
         pads = ((0, 0), (0, 0))
-        if x.shape[2] < kernel[0] or x.shape[3] < kernel[1]:
-            return  # no valid window: TF and ours both refuse (tested elsewhere)
+        # No valid window: TF and ours both refuse (test_bad_input).
+        assume(x.shape[2] >= kernel[0] and x.shape[3] >= kernel[1])
     x_nhwc = x.transpose(0, 2, 3, 1)
     tf_max = tf.nn.max_pool2d(x_nhwc, kernel, stride, tf_padding).numpy().transpose(0, 3, 1, 2)
     tf_avg = tf.nn.avg_pool2d(x_nhwc, kernel, stride, tf_padding).numpy().transpose(0, 3, 1, 2)

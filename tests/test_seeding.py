@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import cnnbook
+from cnnbook import seeding
 
 
 def draws():
@@ -25,6 +26,32 @@ def test_python_and_numpy_repeat():
 def test_bad_seed(bad):
     with pytest.raises(ValueError, match="seed"):
         cnnbook.seed_everything(bad)
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, True])
+def test_bad_threads(bad):
+    with pytest.raises(ValueError, match="threads"):
+        cnnbook.seed_everything(0, threads=bad)
+
+
+def test_default_threads_are_the_cpus_this_process_may_use(monkeypatch):
+    monkeypatch.delenv("CNNBOOK_THREADS", raising=False)
+    # A container on a big host: the affinity mask, not the host's CPU count, decides.
+    monkeypatch.setattr(seeding.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 64)
+    assert seeding.default_threads() == 2
+    monkeypatch.setenv("CNNBOOK_THREADS", "3")
+    assert seeding.default_threads() == 3
+    monkeypatch.setenv("CNNBOOK_THREADS", "zero")
+    with pytest.raises(ValueError, match="CNNBOOK_THREADS"):
+        seeding.default_threads()
+
+
+def test_library_generator_repeats_after_seeding():
+    cnnbook.seed_everything(5)
+    first = seeding.generator().random(3)
+    cnnbook.seed_everything(5)
+    np.testing.assert_array_equal(seeding.generator().random(3), first)
 
 
 # Whether seed_everything runs before or after a framework import, the framework is seeded.

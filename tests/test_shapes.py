@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from cnnbook.shapes import conv_macs, conv_output_size, conv_params, same_padding
 
@@ -13,15 +14,17 @@ SWEEP = list(itertools.product([5, 8, 13], [1, 2, 3, 5], [1, 2, 3], [0, 1, 2], [
 
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", SWEEP)
 def test_output_size_matches_torch(size, kernel, stride, padding, dilation):
-    if size + 2 * padding < dilation * (kernel - 1) + 1:
+    layer = torch.nn.Conv2d(1, 1, kernel, stride, padding, dilation)
+    if size + 2 * padding < dilation * (kernel - 1) + 1:  # no window fits: both refuse
         with pytest.raises(ValueError, match="spans"):
             conv_output_size(size, kernel, stride, padding, dilation)
-        return
-    layer = torch.nn.Conv2d(1, 1, kernel, stride, padding, dilation)
-    out = layer(torch.zeros(1, 1, size, size + 1))
-    assert conv_output_size((size, size + 1), kernel, stride, padding, dilation) == tuple(
-        out.shape[2:])
-    assert conv_output_size(size, kernel, stride, padding, dilation) == out.shape[2]
+        with pytest.raises(RuntimeError):
+            layer(torch.zeros(1, 1, size, size))
+    else:
+        out = layer(torch.zeros(1, 1, size, size + 1))
+        assert conv_output_size((size, size + 1), kernel, stride, padding, dilation) == tuple(
+            out.shape[2:])
+        assert conv_output_size(size, kernel, stride, padding, dilation) == out.shape[2]
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +38,15 @@ def keras():
                                                                         [1, 2, 3])))
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_output_size_matches_keras(keras, size, kernel, stride, padding):
-    if padding == "valid" and kernel > size:
-        return
     layer = keras.layers.Conv2D(2, kernel, strides=stride, padding=padding)
-    out = layer(np.zeros((1, size, size, 1), np.float32))
-    assert conv_output_size(size, kernel, stride, padding) == out.shape[1]
+    if padding == "valid" and kernel > size:  # no window fits: both refuse
+        with pytest.raises(ValueError, match="spans"):
+            conv_output_size(size, kernel, stride, padding)
+        with pytest.raises(Exception):
+            layer(np.zeros((1, size, size, 1), np.float32))
+    else:
+        out = layer(np.zeros((1, size, size, 1), np.float32))
+        assert conv_output_size(size, kernel, stride, padding) == out.shape[1]
 
 
 def test_same_padding_puts_the_extra_pixel_last():
@@ -64,11 +71,15 @@ def test_seed_003_conv_has_1216_parameters():
 
 
 @pytest.mark.parametrize("n, c, k, size, kernel, stride, groups",
-                         [(1, 1, 16, 3, 3, 1, 1), (64, 16, 32, 14, 3, 1, 1), (2, 6, 4, 9, 2, 2, 2)])
-def test_macs_count_every_product(n, c, k, size, kernel, stride, groups):
-    out = torch.nn.Conv2d(c, k, kernel, stride, groups=groups)(torch.zeros(n, c, size, size))
-    per_output = (c // groups) * kernel * kernel  # products summed into one output value
-    assert conv_macs(c, k, kernel, tuple(out.shape[2:]), n, groups) == out.numel() * per_output
+                         [(1, 1, 16, 3, 3, 1, 1), (64, 16, 32, 14, 3, 1, 1), (2, 6, 4, 9, 2, 2, 2),
+                          (3, 8, 8, 10, (3, 1), 2, 8), (1, 192, 32, 28, 5, 1, 1)])
+def test_macs_match_pytorchs_flop_counter(n, c, k, size, kernel, stride, groups):
+    # An independent count: PyTorch's FlopCounterMode, 2 FLOPs (multiply + add) per MAC.
+    layer = torch.nn.Conv2d(c, k, kernel, stride, groups=groups, bias=False)
+    with FlopCounterMode(display=False) as counter:
+        out = layer(torch.zeros(n, c, size, size))
+    macs = conv_macs(c, k, kernel, tuple(out.shape[2:]), n, groups)
+    assert 2 * macs == counter.get_total_flops()
 
 
 @pytest.mark.parametrize("call, match", [

@@ -148,10 +148,17 @@ def _fetch_verified(url: str, dest: Path, sha256: str, timeout: float) -> None:
     tmp = Path(tmp_name)
     try:
         digest = hashlib.sha256()
+        received = 0
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            while chunk := response.read(1 << 16):  # raises IncompleteRead if cut short
+            expected = response.headers.get("Content-Length")
+            # read(n) returns what arrived when the server hangs up early; it does not raise.
+            while chunk := response.read(1 << 16):
                 digest.update(chunk)
                 out.write(chunk)
+                received += len(chunk)
+        if expected is not None and expected.isdigit() and received < int(expected):
+            raise DownloadError(f"{url}: download cut short, {received} of {expected} bytes "
+                                "arrived; the partial file was discarded, try again")
         if digest.hexdigest() != sha256:
             raise DownloadError(
                 f"{url}: SHA-256 {digest.hexdigest()} does not match the expected {sha256}; "

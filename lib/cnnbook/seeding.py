@@ -16,7 +16,35 @@ import sys
 
 import numpy as np
 
+from cnnbook.shapes import positive_int
+
 _current: dict | None = None  # the last seed_everything() settings, or None
+_generator = np.random.default_rng()  # re-seeded by seed_everything()
+
+
+def generator() -> np.random.Generator:
+    """The NumPy generator the library draws from when a caller passes none (``rng=None``).
+
+    ``seed_everything(seed)`` replaces it with ``np.random.default_rng(seed)``, so such draws
+    repeat from one run to the next.
+    """
+    return _generator
+
+
+def default_threads() -> int:
+    """``$CNNBOOK_THREADS`` if set, else the number of CPUs this process may run on.
+
+    ``os.cpu_count()`` counts the host's CPUs: a container limited to 2 of a 64-core host
+    would start 64 threads on 2 cores. The affinity mask counts the ones it may use.
+    """
+    value = os.environ.get("CNNBOOK_THREADS")
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"CNNBOOK_THREADS must be an int >= 1, got {value!r}")
+        return int(value)
+    if hasattr(os, "sched_getaffinity"):  # Linux; macOS and Windows have no affinity call
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def seed_everything(seed: int = 0, threads: int | None = None) -> None:
@@ -24,19 +52,18 @@ def seed_everything(seed: int = 0, threads: int | None = None) -> None:
 
     Args:
         seed: a non-negative integer.
-        threads: intra-op thread count for the frameworks; default: all cores.
+        threads: intra-op thread count for the frameworks; default: ``$CNNBOOK_THREADS`` if
+            set, else every CPU this process may run on (see :func:`default_threads`).
     """
-    global _current
+    global _current, _generator
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if threads is None:
-        threads = os.cpu_count() or 1
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+    threads = default_threads() if threads is None else positive_int(threads, "threads")
     seed = int(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses; this one is already hashed
     random.seed(seed)
     np.random.seed(seed)
+    _generator = np.random.default_rng(seed)
     _current = {"seed": seed, "threads": threads}
     for name in ("torch", "tensorflow"):
         if name in sys.modules:

@@ -24,6 +24,13 @@ def pair(value, name: str, minimum: int = 1) -> tuple[int, int]:
     return int(items[0]), int(items[1])
 
 
+def positive_int(value, name: str) -> int:
+    """``value`` as an int >= 1 (NumPy integers too); ValueError naming ``name`` otherwise."""
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
 def _like(values, result: tuple):
     """The pair ``result``, or one int if every argument in ``values`` was a single int."""
     if any(isinstance(v, (tuple, list)) for v in values) or result[0] != result[1]:
@@ -119,8 +126,7 @@ def conv_macs(in_channels: int, out_channels: int, kernel_size: Size, output_siz
 def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
     for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                         ("groups", groups)):
-        if not isinstance(value, Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        positive_int(value, name)
     if in_channels % groups or out_channels % groups:
         raise ValueError(
             f"groups={groups} must divide in_channels={in_channels} and "

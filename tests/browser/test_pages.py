@@ -1,7 +1,7 @@
 """Open every page of the built book in headless Chromium, offline.
 
 Run after the book is built (``make test`` does). Each page must: have the book's title, render
-its math, load every image and script, raise no JavaScript error (beyond the theme's benign
+every math element with no TeX error, load every image and script, raise no JavaScript error (beyond the theme's benign
 "invalid theme mode" notice) and make no request that leaves 127.0.0.1. A screenshot of each
 page is kept under ``_build/screenshots/``.
 """
@@ -15,6 +15,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -61,8 +64,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def browser():
     executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
         yield browser
@@ -101,9 +102,21 @@ def test_page(browser, base_url, page_path):
 
     page.goto(base_url + page_path, wait_until="networkidle")
     html = (HTML / page_path).read_text()
+    math_errors, untypeset = [], []
     if 'class="math' in html:
         page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
-        assert page.locator("mjx-container").count() > 0
+        # Every math element typeset (it holds MathJax's output), none with a TeX error.
+        try:
+            page.wait_for_function("document.querySelectorAll('.math:not(:has(mjx-container))')"
+                                   ".length === 0", timeout=15_000, polling=200)
+        except PlaywrightTimeout:
+            pass  # reported below, with the math that was left
+        untypeset = page.evaluate(
+            "Array.from(document.querySelectorAll('.math:not(:has(mjx-container))'))"
+            ".map(e => e.textContent.slice(0, 80))")
+        math_errors = page.evaluate(
+            "Array.from(document.querySelectorAll('mjx-merror'))"
+            ".map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 120))")
     broken_images = page.evaluate(
         "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
         ".map(i => i.src)")
@@ -114,6 +127,8 @@ def test_page(browser, base_url, page_path):
     page.close()
 
     assert BOOK_TITLE in title, f"title {title!r}"
+    assert not untypeset, f"math left untypeset: {untypeset}"
+    assert not math_errors, f"MathJax errors: {math_errors}"
     assert not outside, f"requests left 127.0.0.1: {outside}"
     assert not failed, f"resources failed to load: {failed}"
     assert not broken_images, f"images did not load: {broken_images}"

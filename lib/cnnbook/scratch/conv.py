@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from cnnbook.shapes import conv_output_size, pair, resolve_padding
+from cnnbook.shapes import conv_output_size, pair, positive_int, resolve_padding
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,7 @@ def conv_geometry(x_shape, w_shape, b_shape=None, stride=1, padding=0, dilation=
     else:
         n, h, wd, c = x_shape
         r, s, c_per_group, k = w_shape
-    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    groups = positive_int(groups, "groups")
     if c % groups or k % groups:
         raise ValueError(
             f"groups={groups} must divide the input channels ({c}, x shape {tuple(x_shape)}) "

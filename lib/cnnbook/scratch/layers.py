@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook import seeding
+
 
 def _float_array(x, name="x"):
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
@@ -79,13 +81,16 @@ def linear(x, w, b=None):
 
 def dropout(x, p=0.5, training=True, rng=None):
     """Zero each element with probability p and scale the rest by 1/(1-p) (training);
-    return x unchanged in evaluation. The scaling keeps every element's expected value."""
+    return x unchanged in evaluation. The scaling keeps every element's expected value.
+
+    ``rng``: a ``np.random.Generator``; default: the library's, which ``seed_everything``
+    seeds, so that a seeded notebook drops the same elements on every run."""
     _float_array(x)
     if not 0 <= p < 1:
         raise ValueError(f"p must be in [0, 1), got {p}")
     if not training or p == 0:
         return x
-    rng = np.random.default_rng() if rng is None else rng
+    rng = seeding.generator() if rng is None else rng
     keep = rng.random(x.shape) >= p
     return np.where(keep, x / (1 - p), 0).astype(x.dtype)
 

@@ -46,19 +46,27 @@ def _pad(x, pads, kernel, stride, out, value):
 def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, return_indices=False):
     """The largest value in each window; padding never wins (it is -inf, not 0).
 
-    x (N, C, H, W) -> (N, C, OH, OW). With ``return_indices`` also the position of each
-    maximum as a flat index h * W + w into its input channel, as PyTorch returns (ties:
-    the first in row-major window order).
+    x (N, C, H, W) -> (N, C, OH, OW). A NaN in a window makes its maximum NaN. With
+    ``return_indices`` also the position of each maximum as a flat index h * W + w into its
+    input channel, as PyTorch returns it: ties go to the first in row-major window order,
+    NaN to the last NaN, and a window of nothing but -inf names its first pixel inside the
+    input, never the padding.
     """
     kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
     windows = _windows(_pad(x, pads, kernel, stride, out, -np.inf), kernel, stride, out)
     flat = windows.reshape(*windows.shape[:4], -1)
     if not return_indices:
         return flat.max(axis=-1)
-    local = flat.argmax(axis=-1)  # position inside the window
+    local = flat.argmax(axis=-1)  # position inside the window; NaN counts as the largest
+    nans = np.isnan(flat)
+    last_nan = flat.shape[-1] - 1 - nans[..., ::-1].argmax(axis=-1)
+    local = np.where(nans.any(axis=-1), last_nan, local)
     y = np.take_along_axis(flat, local[..., None], axis=-1)[..., 0]
-    rows = np.arange(out[0])[:, None] * stride[0] - pads[0][0] + local // kernel[1]
-    cols = np.arange(out[1])[None, :] * stride[1] - pads[1][0] + local % kernel[1]
+    top = np.arange(out[0])[:, None] * stride[0] - pads[0][0]  # each window's first row
+    left = np.arange(out[1])[None, :] * stride[1] - pads[1][0]  # and column, maybe < 0
+    empty = y == -np.inf  # the argmax may sit in the padding: take the first input pixel
+    rows = np.where(empty, np.maximum(top, 0), top + local // kernel[1])
+    cols = np.where(empty, np.maximum(left, 0), left + local % kernel[1])
     return y, (rows * x.shape[3] + cols).astype(np.int64)
 
 
@@ -112,7 +120,9 @@ def max_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False):
         best = -np.inf  # padding never wins
         for r in range(max(top, 0), min(top + kernel[0], h)):
             for s in range(max(left, 0), min(left + kernel[1], w)):
-                best = max(best, x[i, ch, r, s])
+                value = x[i, ch, r, s]
+                if value > best or np.isnan(value):  # NaN propagates, as in PyTorch
+                    best = value
         y[i, ch, oh, ow] = best
     return y
 

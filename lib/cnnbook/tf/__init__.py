@@ -6,10 +6,13 @@ silenced first. ``ctf.tf`` and ``ctf.keras`` are the modules themselves.
 
 import os
 
+from cnnbook.tf._quiet import start_up_notices_held_back
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must precede the first TF import
 
-import tensorflow as tf  # noqa: E402
-import keras  # noqa: E402
+with start_up_notices_held_back():
+    import tensorflow as tf
+    import keras
 
 from cnnbook import seeding  # noqa: E402
 from cnnbook.tf.data import data_loaders  # noqa: E402
