@@ -251,3 +251,90 @@ def test_groups_accepts_numpy_integers_like_the_shape_functions():
     for bad in (True, 0, 2.0):
         with pytest.raises(ValueError, match="groups must be a positive int"):
             conv2d(x, w, groups=bad)
+
+
+# --- the chapter's convolution diagrams draw what PyTorch computes ----------------------------
+
+@pytest.fixture
+def plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as pyplot
+
+    yield pyplot
+    pyplot.close("all")
+
+
+def test_channel_sum_shows_per_channel_maps_and_their_sum(plt):
+    from cnnbook.viz import channel_sum
+
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((3, 7, 6)), rng.standard_normal((3, 3, 2))
+    fig = channel_sum(x, w, ["r", "g", "b"])
+    *rows, total = fig.axes
+    assert len(rows) == 3 * 3  # per channel: input, kernel, partial map
+    xt, wt = torch.from_numpy(x)[None], torch.from_numpy(w)
+    np.testing.assert_allclose(total.images[0].get_array(), F.conv2d(xt, wt[None])[0, 0],
+                               atol=1e-12)
+    partial = F.conv2d(xt, wt[:, None], groups=3)[0]  # channel c with kernel c only
+    for c in range(3):
+        np.testing.assert_allclose(rows[3 * c + 2].images[0].get_array(), partial[c], atol=1e-12)
+
+
+def test_memory_order_matches_torch_strides():
+    """Sorting (c, h, w) by PyTorch's storage offset gives the order memory_order states."""
+    from cnnbook.viz import memory_order
+
+    for c, h, w in [(3, 2, 3), (1, 4, 2), (5, 1, 1), (2, 3, 4)]:
+        t = torch.zeros(1, c, h, w)
+        for layout, fmt in (("NCHW", torch.contiguous_format), ("NHWC", torch.channels_last)):
+            strides = t.contiguous(memory_format=fmt).stride()[1:]
+            index = np.argwhere(np.ones((c, h, w)))  # every (c, h, w)
+            offsets = index @ np.array(strides)
+            np.testing.assert_array_equal(memory_order(c, h, w, layout),
+                                          index[np.argsort(offsets)])
+
+
+def test_im2col_diagram_shows_the_gemm_pytorch_computes(plt):
+    from cnnbook.viz import im2col_diagram
+
+    x = np.arange(20.0).reshape(4, 5)
+    w = np.array([[[1, 0, 2], [0, -1, 0]], [[1, 1, 1], [1, 1, 1]], [[0, 3, 0], [0, 0, 1]]], float)
+    fig = im2col_diagram(x, w)
+    cols_ax, kernel_ax, product_ax = fig.axes[1:4]
+    values = lambda ax, shape: np.array([float(t.get_text()) for t in ax.texts]).reshape(shape)  # noqa: E731
+    y = F.conv2d(torch.from_numpy(x)[None, None], torch.from_numpy(w)[:, None])[0]  # (3, 3, 3)
+    np.testing.assert_array_equal(values(product_ax, (9, 3)), y.reshape(3, -1).T.numpy())
+    np.testing.assert_array_equal(values(cols_ax, (9, 6)), im2col(x[None, None], (2, 3)))
+    np.testing.assert_array_equal(values(kernel_ax, (6, 3)), w.reshape(3, -1).T)
+
+
+@pytest.mark.parametrize("c, k, groups", [(6, 6, 1), (6, 6, 2), (6, 6, 6), (4, 8, 2)])
+def test_channel_connections_draw_one_line_per_dependency(plt, c, k, groups):
+    from cnnbook.viz import channel_connections
+
+    # Which input channels each output channel of PyTorch's grouped conv depends on.
+    weight = torch.ones(k, c // groups, 1, 1)
+    jac = torch.autograd.functional.jacobian(
+        lambda x: F.conv2d(x, weight, groups=groups)[0, :, 0, 0], torch.ones(1, c, 1, 1))
+    mask = jac.reshape(k, c).numpy() != 0
+    expected = (np.arange(k)[:, None] // (k // groups)) == (np.arange(c)[None] // (c // groups))
+    np.testing.assert_array_equal(mask, expected)
+    fig = channel_connections([mask, np.ones((k, c), bool)], ["grouped", "full"])
+    assert [len(ax.lines) for ax in fig.axes] == [k * c // groups, k * c]
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda v: v.channel_sum(np.zeros((3, 5, 5)), np.zeros((2, 3, 3))), r"same C.*\(2, 3, 3\)"),
+    (lambda v: v.channel_sum(np.zeros((2, 5, 5)), np.zeros((2, 3, 3)), ["a"]), "1 channel names"),
+    (lambda v: v.channel_connections([np.ones(3)]), r"\(K, C\) arrays.*\(3,\)"),
+    (lambda v: v.memory_order(3, 0, 2), "height must be a positive int"),
+    (lambda v: v.memory_order(3, 2, 2, "CHWN"), "'NCHW' or 'NHWC'"),
+    (lambda v: v.im2col_diagram(np.zeros((1, 4, 4)), np.zeros((2, 2, 2))), r"\(H, W\)"),
+])
+def test_diagrams_refuse_bad_shapes(plt, call, match):
+    import cnnbook.viz as viz
+
+    with pytest.raises(ValueError, match=match):
+        call(viz)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cnnbook import data
-from cnnbook.data import DownloadError, download_mnist, load_mnist, read_idx
+from cnnbook.data import DownloadError, download_mnist, load_mnist, read_idx, validation_split
 
 
 def test_bundled_split_is_stratified_and_deterministic():
@@ -134,3 +134,17 @@ def test_read_idx_round_trip_and_truncation(tmp_path):
     (tmp_path / "short").write_bytes(raw[:-2])
     with pytest.raises(ValueError, match=r"\(2, 3\) IDX file has"):
         read_idx(tmp_path / "short")
+
+
+def test_validation_split_is_stratified_fixed_and_disjoint():
+    data = load_mnist()
+    dev = validation_split(data)
+    assert dev.x_train.shape == (3600, 1, 28, 28) and dev.x_test.shape == (400, 1, 28, 28)
+    assert (np.bincount(dev.y_test) == 40).all() and (np.bincount(dev.y_train) == 360).all()
+    # Together exactly the training digits, none of the test digits.
+    together = np.concatenate([dev.x_train, dev.x_test]).reshape(4000, -1)
+    assert {r.tobytes() for r in together} == {r.tobytes() for r in data.x_train.reshape(4000, -1)}
+    for a, b in zip(dev, validation_split(load_mnist())):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="per_class"):
+        validation_split(data, per_class=400)

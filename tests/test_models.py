@@ -94,10 +94,13 @@ def test_torch_fit_lowers_the_loss(capsys):
     history = ct.fit(model, train, test, epochs=3)
     after, _ = ct.evaluate(model, train_eval)
     assert after < 0.8 * before, (before, after)
-    assert len(history.train_loss) == len(history.test_accuracy) == len(history.seconds) == 3
-    assert history.test_loss[-1] == pytest.approx(ct.evaluate(model, test)[0], rel=1e-5)
+    assert len(history.train_loss) == len(history.val_accuracy) == len(history.seconds) == 3
+    assert history.val_loss[-1] == pytest.approx(ct.evaluate(model, test)[0], rel=1e-5)
+    # The eval-mode training figures are evaluate() on the training loader.
+    assert (history.train_eval_loss[-1], history.train_eval_accuracy[-1]) == pytest.approx(
+        ct.evaluate(model, train), rel=1e-5)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and lines[0].startswith("epoch 1/3") and "test acc" in lines[0]
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/3") and "val acc" in lines[0]
     with pytest.raises(ValueError, match="epochs"):
         ct.fit(ct.MnistCNN(), train, test, epochs=0)
 
@@ -126,8 +129,10 @@ def test_keras_fit_lowers_the_loss(ctf, capsys):
     history = ctf.fit(model, train, test, epochs=3)
     after, _ = ctf.evaluate(model, train_eval)
     assert after < 0.8 * before, (before, after)
-    assert len(history.test_loss) == 3
-    assert history.test_loss[-1] == pytest.approx(ctf.evaluate(model, test)[0], rel=1e-4)
+    assert len(history.val_loss) == 3
+    assert history.val_loss[-1] == pytest.approx(ctf.evaluate(model, test)[0], rel=1e-4)
+    assert (history.train_eval_loss[-1], history.train_eval_accuracy[-1]) == pytest.approx(
+        ctf.evaluate(model, train), rel=1e-4)
     assert len(capsys.readouterr().out.strip().splitlines()) == 3
 
 

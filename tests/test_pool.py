@@ -65,6 +65,41 @@ def test_pool_output_size_matches_torch(case):
     assert pool_output_size(x.shape[2:], **kw) == tuple(out.shape[2:])
 
 
+@pytest.mark.parametrize("kernel", range(1, 7))
+def test_padding_limit_is_pytorchs(kernel):
+    """We refuse exactly the paddings PyTorch refuses: P > floor(F / 2), with D = 1."""
+    x = torch.zeros(1, 1, 12, 12)
+    for padding in range(kernel + 2):
+        try:
+            F.max_pool2d(x, kernel, padding=padding)
+            torch_refuses = False
+        except RuntimeError as err:
+            assert "at most half of effective kernel size" in str(err)
+            torch_refuses = True
+        try:
+            pool_output_size(12, kernel, padding=padding)
+            we_refuse = False
+        except ValueError as err:
+            assert "as PyTorch requires" in str(err)
+            we_refuse = True
+        assert we_refuse == torch_refuses == (padding > kernel // 2), (kernel, padding)
+
+
+def test_refused_padding_is_not_all_padding():
+    """The limit is PyTorch's, not geometry: up to P = F - 1, every window (floor mode)
+    still holds an input pixel; at P = F the first one holds only padding."""
+    for kernel in range(1, 6):
+        for stride in range(1, 4):
+            for size in range(1, 9):
+                for padding in range(kernel + 1):
+                    if size + 2 * padding < kernel:
+                        continue
+                    x = torch.rand(1, 1, size, size)
+                    padded = F.pad(x, (padding,) * 4, value=-float("inf"))
+                    y = F.max_pool2d(padded, kernel, stride)
+                    assert bool(torch.isfinite(y).all()) == (padding <= kernel - 1)
+
+
 @pytest.fixture(scope="module")
 def tf():
     from cnnbook.tf import tf
@@ -117,7 +152,8 @@ X = np.zeros((2, 3, 6, 6), np.float32)
 @pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d, max_pool2d_naive, avg_pool2d_naive])
 @pytest.mark.parametrize("args, kwargs, error, match", [
     ((X[0], 2), {}, ValueError, r"4-D \(N, C, H, W\), got shape \(3, 6, 6\)"),
-    ((X, 3), {"padding": 2}, ValueError, r"padding 2 must be at most half the kernel size 3"),
+    ((X, 3), {"padding": 2}, ValueError,
+     r"padding 2 must be at most half the kernel size 3, as PyTorch requires \(its limit"),
     ((X, 8), {}, ValueError, r"\(2, 3, 6, 6\): kernel_size 8 is larger than the padded input 6"),
     ((X, 2), {"stride": 0}, ValueError, r"stride must be >= 1"),
     ((X, 0), {}, ValueError, r"kernel_size must be >= 1"),
@@ -156,6 +192,11 @@ def build(stack):
 def test_receptive_field_matches_backprop(stack):
     field = receptive_field([(k, s, d) for _, k, s, d in stack])
     assert measured_receptive_field(build(stack), size=4 * field + 9) == (field, field)
+
+
+def test_measured_receptive_field_refuses_dilated_max_pool():
+    with pytest.raises(ValueError, match=r"1: max pooling with dilation 2"):
+        measured_receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.MaxPool2d(2, dilation=2)))
 
 
 def test_receptive_field_known_values():

@@ -5,6 +5,10 @@
 4,000 training and 1,000 test images. No network is needed, so every notebook
 runs offline.
 
+``validation_split(data)`` holds out some training digits of each class for validation:
+models, epochs and settings are chosen on those, and the test digits are touched once, at the
+end.
+
 ``load_mnist(full=True)`` returns the standard 60,000/10,000 MNIST instead. It
 downloads the four IDX archives once into a cache directory
 (``$CNNBOOK_DATA_DIR``, else ``$XDG_CACHE_HOME/cnnbook``, else
@@ -30,6 +34,7 @@ import numpy as np
 NUM_CLASSES = 10
 BUNDLED_TEST_PER_CLASS = 100  # 100 of each class's 500 bundled digits are held out
 SPLIT_SEED = 0  # fixes which digits are held out; never change it (stored outputs depend on it)
+VALIDATION_PER_CLASS = 40  # 400 of the 4,000 bundled training digits validate
 
 MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 MNIST_SHA256 = {
@@ -88,6 +93,30 @@ def standardize(data: Mnist) -> Mnist:
     mean, std = data.x_train.mean(), data.x_train.std()
     return Mnist((data.x_train - mean) / std, data.y_train, (data.x_test - mean) / std,
                  data.y_test)
+
+
+def validation_split(data: Mnist, per_class: int = VALIDATION_PER_CLASS) -> Mnist:
+    """Split ``per_class`` digits of each class off the training digits, for validation.
+
+    Returns a :class:`Mnist` in the same shape as ``data``, so that everything that takes
+    (train, test) takes it: its ``x_train``/``y_train`` are the remaining training digits and
+    its ``x_test``/``y_test`` the **validation** digits. The test digits of ``data`` are not
+    in it: they wait for the end. The split is stratified and fixed (the first ``per_class``
+    digits of each class in the training order, which is already a random permutation).
+    """
+    labels = np.asarray(data.y_train)
+    counts = np.bincount(labels, minlength=NUM_CLASSES)
+    if not 1 <= per_class < counts.min():
+        raise ValueError(f"per_class must be in [1, {counts.min()}) (the rarest class has "
+                         f"{counts.min()} training digits), got {per_class!r}")
+    # Rank of each digit within its class, in the training order: rank < per_class validates.
+    rank = np.empty(len(labels), dtype=np.int64)
+    for digit in range(NUM_CLASSES):
+        members = np.flatnonzero(labels == digit)
+        rank[members] = np.arange(len(members))
+    held_out = rank < per_class
+    return Mnist(data.x_train[~held_out], data.y_train[~held_out], data.x_train[held_out],
+                 data.y_train[held_out])
 
 
 def _bundled_split():

@@ -16,24 +16,36 @@ from tqdm import tqdm
 
 @dataclass
 class History:
-    """What ``fit`` returns, in both frameworks: one entry per epoch."""
+    """What ``fit`` returns, in both frameworks: one entry per epoch.
+
+    ``train_loss`` is the running mean over the epoch's batches *in training mode* (Dropout
+    on, weights still changing), what the progress bar shows while it trains.
+    ``train_eval_loss`` and ``train_eval_accuracy`` are measured after the epoch in evaluation
+    mode, as the validation figures are: only those two are comparable with ``val_loss``.
+    """
 
     train_loss: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
+    train_eval_loss: list[float] = field(default_factory=list)
+    train_eval_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
-    def add(self, train_loss, test_loss, test_accuracy, seconds):
+    def add(self, train_loss, train_eval, val, seconds):
+        """One epoch: the running training loss, (loss, accuracy) pairs, its duration."""
         self.train_loss.append(float(train_loss))
-        self.test_loss.append(float(test_loss))
-        self.test_accuracy.append(float(test_accuracy))
+        self.train_eval_loss.append(float(train_eval[0]))
+        self.train_eval_accuracy.append(float(train_eval[1]))
+        self.val_loss.append(float(val[0]))
+        self.val_accuracy.append(float(val[1]))
         self.seconds.append(float(seconds))
 
     def summary(self, epoch: int | None = None) -> str:
         """One line for ``epoch`` (default: the last)."""
         i = len(self.seconds) - 1 if epoch is None else epoch
-        return (f"train loss {self.train_loss[i]:.3f}  test loss {self.test_loss[i]:.3f}  "
-                f"test acc {self.test_accuracy[i]:.1%}  ({self.seconds[i]:.1f} s)")
+        return (f"train loss {self.train_loss[i]:.3f} (eval {self.train_eval_loss[i]:.3f}, "
+                f"{self.train_eval_accuracy[i]:.1%})  val loss {self.val_loss[i]:.3f}  "
+                f"val acc {self.val_accuracy[i]:.1%}  ({self.seconds[i]:.1f} s)")
 
 
 def _in_notebook() -> bool:

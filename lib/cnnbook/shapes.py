@@ -103,7 +103,10 @@ def conv_output_size(size: Size, kernel_size: Size, stride: Size = 1, padding: P
 
 def conv_params(in_channels: int, out_channels: int, kernel_size: Size, groups: int = 1,
                 bias: bool = True) -> int:
-    """Trainable parameters of a conv layer: K * (C/groups) * R * S (+ K biases)."""
+    """Trainable parameters of a conv layer: K * (C/groups) * FH * FW (+ K biases).
+
+    ``in_channels`` C, ``out_channels`` K, ``kernel_size`` FH x FW (an int for square).
+    """
     _check_groups(in_channels, out_channels, groups)
     kh, kw = pair(kernel_size, "kernel_size")
     return out_channels * (in_channels // groups) * kh * kw + (out_channels if bias else 0)
@@ -111,9 +114,10 @@ def conv_params(in_channels: int, out_channels: int, kernel_size: Size, groups: 
 
 def conv_macs(in_channels: int, out_channels: int, kernel_size: Size, output_size: Size,
               batch: int = 1, groups: int = 1) -> int:
-    """Multiply-accumulates of a conv layer: kw*kh*(kc/groups)*oc*ow*oh*batch.
+    """Multiply-accumulates of a conv layer: FH*FW*(C/groups)*K*OH*OW*N.
 
-    Each of the batch*oc*oh*ow outputs sums kh*kw*kc/groups products.
+    Each of the N*K*OH*OW outputs sums FH*FW*C/groups products (seed 004 writes the
+    same product as kw*kh*kc*oc*ow*oh*b). ``output_size`` is OH x OW, ``batch`` N.
     """
     _check_groups(in_channels, out_channels, groups)
     kh, kw = pair(kernel_size, "kernel_size")
@@ -138,8 +142,13 @@ def pool_output_size(size: Size, kernel_size: Size, stride: Size | None = None,
                      padding: Padding = 0, ceil_mode: bool = False) -> Size:
     """Output height/width of a pooling window sweep, PyTorch's rule.
 
-    stride defaults to the kernel size. With ``ceil_mode`` the last, partial window is
+    Per axis, O = floor((I + P_before + P_after - F) / S) + 1 for input size I, kernel F,
+    stride S (default: F) and padding P. With ``ceil_mode`` the last, partial window is
     kept, as long as it starts inside the input or its top/left padding.
+
+    Padding beyond floor(F / 2) on a side raises ValueError, as PyTorch refuses it. That is
+    PyTorch's own limit, not geometry: every window still reaches the input as long as
+    P <= F - 1 (with F = 3, P = 2 the first window covers rows -2, -1, 0).
     """
     kernels = pair(kernel_size, "kernel_size")
     strides = kernels if stride is None else pair(stride, "stride")
@@ -148,8 +157,11 @@ def pool_output_size(size: Size, kernel_size: Size, stride: Size | None = None,
     out = []
     for i, k, s, (before, after) in zip(sizes, kernels, strides, pads):
         if max(before, after) > k // 2:
+            # PyTorch's limit (pooling_output_shape: pad <= half the window); windows would
+            # still hold input pixels up to padding k - 1, so say whose rule this is.
             raise ValueError(f"padding {padding!r} must be at most half the kernel size "
-                             f"{kernel_size!r} (a window would see only padding)")
+                             f"{kernel_size!r}, as PyTorch requires (its limit: to pad more, "
+                             "pad the input first and pool with padding 0)")
         if i + before + after < k:
             raise ValueError(f"kernel_size {kernel_size!r} is larger than the padded input "
                              f"{i + before + after} (size {size!r}, padding {padding!r})")

@@ -196,19 +196,223 @@ def pool_animation(image, kernel_size, stride=None, padding=0, mode="max", inter
                              interval=interval, cell_inches=cell_inches)
 
 
+# --- convolution diagrams ---------------------------------------------------------------------
+
+def _cell_table(ax, values, title, fills=None, fmt="{:g}", fontsize=8):
+    """Draw a 2-D array as a table of numbers; ``fills`` maps (i, j) to a face colour."""
+    fills = fills or {}
+    rows, cols = values.shape
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=9)
+    for (i, j), v in np.ndenumerate(values):
+        face = fills.get((i, j), "white")
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="0.5",
+                                   alpha=0.55 if face != "white" else 1.0))
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize)
+
+
+def channel_sum(x, w, channel_names=None, size: float = 1.25):
+    """One filter over a C-channel input: each channel with its own kernel, then the sum.
+
+    x (C, H, W), w (C, FH, FW): the filter is C kernels deep. Row c shows input channel c,
+    kernel c and their cross-correlation (valid, stride 1); the right column shows the sum
+    over the rows, which is the filter's one output map, (H - FH + 1, W - FW + 1). Values are
+    computed with :func:`cnnbook.scratch.conv2d`. Returns the figure.
+    """
+    from cnnbook.scratch import conv2d
+
+    x, w = np.asarray(x, float), np.asarray(w, float)
+    if x.ndim != 3 or w.ndim != 3 or x.shape[0] != w.shape[0]:
+        raise ValueError(f"x must be (C, H, W) and w (C, FH, FW) with the same C, got "
+                         f"x {x.shape} and w {w.shape}")
+    c = x.shape[0]
+    names = channel_names or [f"channel {i}" for i in range(c)]
+    if len(names) != c:
+        raise ValueError(f"{len(names)} channel names for {c} channels")
+    partial = conv2d(x[None], w[:, None], groups=c)[0]  # (C, OH, OW): channel c, kernel c
+    total = conv2d(x[None], w[None])[0, 0]              # (OH, OW): one filter, C deep
+    fig = plt.figure(figsize=(4.6 * size, c * size + 0.3))
+    grid = fig.add_gridspec(c, 4, width_ratios=[1, 0.8, 1, 1.5], wspace=0.45, hspace=0.35)
+
+    def show(ax, image, title):
+        limit = float(np.abs(image).max()) or 1.0
+        ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=8)
+
+    for i in range(c):
+        show(fig.add_subplot(grid[i, 0]), x[i], f"input: {names[i]}")
+        show(fig.add_subplot(grid[i, 1]), w[i], f"kernel {i}")
+        show(fig.add_subplot(grid[i, 2]), partial[i], f"{names[i]} \u22c6 kernel {i}")
+    ax_sum = fig.add_subplot(grid[:, 3])
+    show(ax_sum, total, f"sum over the {c} channels:\none output map")
+    fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.45 / fig.get_figheight(), bottom=0.03)
+    return fig
+
+
+def channel_connections(masks, titles=None, size: float = 2.3):
+    """Which input channels each output channel sees, as lines, one panel per mask.
+
+    ``masks``: a list of (K, C) boolean arrays, ``mask[k, c]`` true when output channel k
+    depends on input channel c (all true for an ordinary convolution, block-diagonal with
+    groups, one-to-one for a depthwise convolution with K = C). Returns the figure.
+    """
+    masks = [np.asarray(m, bool) for m in masks]
+    if not masks or any(m.ndim != 2 for m in masks):
+        raise ValueError(f"masks must be a non-empty list of (K, C) arrays, got shapes "
+                         f"{[m.shape for m in masks]}")
+    if titles is not None and len(titles) != len(masks):
+        raise ValueError(f"{len(titles)} titles for {len(masks)} masks")
+    fig, axes = plt.subplots(1, len(masks), figsize=(size * len(masks), size * 1.15),
+                             squeeze=False)
+    for i, (ax, mask) in enumerate(zip(axes[0], masks)):
+        k, c = mask.shape
+        y_in = np.linspace(1, 0, c) if c > 1 else np.array([0.5])
+        y_out = np.linspace(1, 0, k) if k > 1 else np.array([0.5])
+        for kk, cc in zip(*np.nonzero(mask)):
+            ax.plot([0, 1], [y_in[cc], y_out[kk]], color="0.45", lw=1)
+        ax.scatter(np.zeros(c), y_in, s=90, color="tab:blue", zorder=3)
+        ax.scatter(np.ones(k), y_out, s=90, color="tab:orange", zorder=3)
+        ax.text(0, 1.12, f"in: C={c}", ha="center", fontsize=8)
+        ax.text(1, 1.12, f"out: K={k}", ha="center", fontsize=8)
+        ax.set_xlim(-0.3, 1.3)
+        ax.set_ylim(-0.1, 1.2)
+        ax.axis("off")
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def memory_order(channels: int, height: int, width: int, layout: str = "NCHW"):
+    """The (c, h, w) index of each element of one image, in the order memory holds them.
+
+    Returns an int array (C*H*W, 3). ``layout`` "NCHW": a whole channel after another
+    (PyTorch's default); "NHWC": the C values of a pixel after another (TensorFlow's).
+    """
+    for name, value in (("channels", channels), ("height", height), ("width", width)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    index = np.stack(np.meshgrid(np.arange(channels), np.arange(height), np.arange(width),
+                                 indexing="ij"), axis=-1)         # (C, H, W, 3): (c, h, w)
+    if layout == "NCHW":
+        return index.reshape(-1, 3)
+    if layout == "NHWC":
+        return index.transpose(1, 2, 0, 3).reshape(-1, 3)          # pixel by pixel
+    raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
+
+
+def draw_memory_order(channels: int = 3, height: int = 2, width: int = 3,
+                      cell_inches: float = 0.42):
+    """Both memory orders of one (C, H, W) image as strips of cells, coloured by channel.
+
+    Each cell is labelled with its channel (R, G, B for three channels) and pixel (h, w).
+    Returns the figure.
+    """
+    names = "RGB" if channels == 3 else [str(i) for i in range(channels)]
+    colors = ["#e45756", "#54a24b", "#4c78a8"] if channels == 3 else [
+        f"C{i}" for i in range(channels)]
+    n = channels * height * width
+    fig, axes = plt.subplots(2, 1, figsize=(cell_inches * n + 0.4, 2.0))
+    titles = {"NCHW": "NCHW (PyTorch): all of channel R, then all of G, then B",
+              "NHWC": "NHWC (TensorFlow): the channels of pixel (0, 0), then of (0, 1), ..."}
+    if channels != 3:
+        titles = {"NCHW": "NCHW: one whole channel after another",
+                  "NHWC": "NHWC: the channels of one pixel after another"}
+    for ax, layout in zip(axes, ("NCHW", "NHWC")):
+        order = memory_order(channels, height, width, layout)
+        for pos, (c, h, w) in enumerate(order):
+            ax.add_patch(plt.Rectangle((pos, 0), 1, 1, facecolor=colors[c], edgecolor="white",
+                                       alpha=0.8))
+            ax.text(pos + 0.5, 0.5, f"{names[c]}\n{h},{w}", ha="center", va="center",
+                    fontsize=7, color="white")
+        ax.set_xlim(0, n)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(titles[layout], fontsize=9, loc="left")
+    fig.text(0.5, 0.01, "memory address \u2192", ha="center", fontsize=8)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def im2col_diagram(x, w, rows=(0, 1, -1)):
+    """im2col + GEMM on one small image: windows become rows, filters become columns.
+
+    x (H, W): one channel; w (K, FH, FW): K filters. Four panels: the input with the windows
+    of the output pixels ``rows`` outlined; the im2col matrix (OH*OW, FH*FW) with those rows
+    in the same colours; the kernel matrix (FH*FW, K), one filter per column; and their
+    product (OH*OW, K), which reshapes to the K output maps. Values come from
+    :func:`cnnbook.scratch.im2col` and :func:`cnnbook.scratch.conv2d`. Returns the figure.
+    """
+    from cnnbook.scratch import conv2d, im2col
+
+    x, w = np.asarray(x, float), np.asarray(w, float)
+    if x.ndim != 2 or w.ndim != 3:
+        raise ValueError(f"x must be (H, W) and w (K, FH, FW), got {x.shape} and {w.shape}")
+    k, fh, fw = w.shape
+    cols = im2col(x[None, None], (fh, fw))                        # (OH*OW, FH*FW)
+    kernel = w.reshape(k, -1).T                                  # (FH*FW, K)
+    y = conv2d(x[None, None], w[:, None])[0]                     # (K, OH, OW)
+    product = y.reshape(k, -1).T                                 # (OH*OW, K)
+    oh, ow = y.shape[1:]
+    picked = [r % len(cols) for r in rows]
+    row_colors = dict(zip(picked, ["tab:orange", "tab:green", "tab:purple", "tab:red"]))
+    filter_colors = [f"C{i}" for i in (0, 9, 5, 6, 8)]
+    widths = [x.shape[1], cols.shape[1], k, k]
+    fig, axes = plt.subplots(1, 4, figsize=(0.33 * (sum(widths) + 7), 0.3 * len(cols) + 1.0),
+                             gridspec_kw={"width_ratios": widths, "wspace": 0.9})
+    _cell_table(axes[0], x, f"input {x.shape[0]}x{x.shape[1]}")
+    for n, (r, color) in enumerate(row_colors.items()):
+        i, j = divmod(r, ow)
+        inset = 0.08 * (n + 1)
+        axes[0].add_patch(plt.Rectangle((j - 0.5 + inset, i - 0.5 + inset), fw - 2 * inset,
+                                        fh - 2 * inset, fill=False, edgecolor=color, lw=2.2))
+    _cell_table(axes[1], cols, f"im2col: one window\nper row ({len(cols)}, {cols.shape[1]})",
+                {(r, j): c for r, c in row_colors.items() for j in range(cols.shape[1])})
+    _cell_table(axes[2], kernel, f"kernel: one filter\nper column ({fh * fw}, {k})",
+                {(i, j): filter_colors[j % 5] for i in range(fh * fw) for j in range(k)})
+    _cell_table(axes[3], product, f"one GEMM:\n({len(cols)}, {k})",
+                {(r, j): c for r, c in row_colors.items() for j in range(k)})
+    for ax in axes:
+        ax.apply_aspect()  # the final positions, so that the symbols land between panels
+    for left, symbol in ((0, "\u2192"), (1, "@"), (2, "=")):
+        a, b = axes[left].get_position(), axes[left + 1].get_position()
+        fig.text((a.x1 + b.x0) / 2, (a.y0 + a.y1) / 2, symbol, ha="center", va="center",
+                 fontsize=14)
+    below = axes[3].get_position()
+    fig.text(below.x1, below.y0 - 0.04, f"reshape: ({len(cols)}, {k}) \u2192 {k} output maps "
+             f"{oh}x{ow}", ha="right", va="top", fontsize=8)
+    return fig
+
+
 # --- training ---------------------------------------------------------------------------------
 
 def learning_curves(histories, size=(9, 3)):
-    """Loss and test accuracy per epoch for one or more runs: {name: History}."""
+    """Loss and accuracy per epoch for one or more runs: {name: History}.
+
+    Solid lines: the training digits, measured in evaluation mode after each epoch; dashed:
+    the validation digits. Both are measured the same way, so the gap between them is the
+    generalisation gap (the running training loss, in training mode, is not plotted).
+    """
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=size)
     for i, (name, h) in enumerate(histories.items()):
         epochs = np.arange(1, len(h.seconds) + 1)
         color = f"C{i}"
-        ax_loss.plot(epochs, h.train_loss, color=color, label=f"{name}: train")
-        ax_loss.plot(epochs, h.test_loss, color=color, linestyle="--", label=f"{name}: test")
-        ax_acc.plot(epochs, np.asarray(h.test_accuracy) * 100, color=color, label=name)
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss (solid: train, dashed: test)")
-    ax_acc.set(xlabel="epoch", ylabel="%", title="test accuracy")
+        ax_loss.plot(epochs, h.train_eval_loss, color=color, label=f"{name}: train")
+        ax_loss.plot(epochs, h.val_loss, color=color, linestyle="--", label=f"{name}: validation")
+        ax_acc.plot(epochs, np.asarray(h.train_eval_accuracy) * 100, color=color, label=name)
+        ax_acc.plot(epochs, np.asarray(h.val_accuracy) * 100, color=color, linestyle="--")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy",
+                title="loss (solid: train, dashed: validation)")
+    ax_acc.set(xlabel="epoch", ylabel="%", title="accuracy (solid: train, dashed: validation)")
     ax_acc.legend(fontsize=8)
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)

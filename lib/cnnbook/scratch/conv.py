@@ -2,7 +2,9 @@
 
 All three follow ``torch.nn.functional.conv2d``:
 
-    x (N, C, H, W)  *  w (K, C/groups, R, S)  (+ b (K,))  ->  y (N, K, OH, OW)
+    x (N, C, H, W)  *  w (K, C/groups, FH, FW)  (+ b (K,))  ->  y (N, K, OH, OW)
+
+in the book's notation: FH x FW kernels, output OH x OW, strides (SH, SW).
 
 and, like every deep-learning framework, compute a *cross-correlation* (the
 kernel is not flipped).
@@ -39,12 +41,12 @@ def conv_geometry(x_shape, w_shape, b_shape=None, stride=1, padding=0, dilation=
                   groups=1, layout="NCHW") -> ConvGeometry:
     """Check the shapes and arguments of a convolution; ValueError naming the culprit.
 
-    ``layout`` "NCHW": x (N, C, H, W), w (K, C/groups, R, S) as PyTorch;
-    "NHWC": x (N, H, W, C), w (R, S, C/groups, K) as TensorFlow.
+    ``layout`` "NCHW": x (N, C, H, W), w (K, C/groups, FH, FW) as PyTorch;
+    "NHWC": x (N, H, W, C), w (FH, FW, C/groups, K) as TensorFlow.
     """
     if len(x_shape) != 4:
         raise ValueError(f"x must be 4-D {layout}, got shape {tuple(x_shape)}")
-    w_layout = "(K, C/groups, R, S)" if layout == "NCHW" else "(R, S, C/groups, K)"
+    w_layout = "(K, C/groups, FH, FW)" if layout == "NCHW" else "(FH, FW, C/groups, K)"
     if len(w_shape) != 4:
         raise ValueError(f"w must be 4-D {w_layout}, got shape {tuple(w_shape)}")
     if layout == "NCHW":
@@ -91,7 +93,9 @@ def _check_arrays(x, w, b):
 def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """The seven-loop sliding-window convolution: slow, obvious, the test oracle.
 
-    x (N, C, H, W), w (K, C/groups, R, S), b (K,) or None -> (N, K, OH, OW).
+    x (N, C, H, W), w (K, C/groups, FH, FW), b (K,) or None -> (N, K, OH, OW).
+    (In the loops, ``r`` and ``s`` index the kernel's rows and columns; ``sh, sw`` are the
+    strides.)
     """
     _check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
@@ -117,10 +121,10 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
-    """Unfold every window of x into a row: x (N, C, H, W) -> cols (N*OH*OW, C*R*S).
+    """Unfold every window of x into a row: x (N, C, H, W) -> cols (N*OH*OW, C*FH*FW).
 
     Row ``(n*OH + oh)*OW + ow`` holds the window under output pixel (oh, ow) of
-    image n, ordered (c, r, s) like ``w.reshape(K, C*R*S)``, so that
+    image n, ordered (c, kernel row, kernel column) like ``w.reshape(K, C*FH*FW)``, so that
     ``cols @ w.reshape(K, -1).T`` is the convolution, (N*OH*OW, K).
     """
     if x.ndim != 4:
@@ -141,7 +145,7 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
 
 
 def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
-    """The adjoint of :func:`im2col`: cols (N*OH*OW, C*R*S) -> (N, C, H, W).
+    """The adjoint of :func:`im2col`: cols (N*OH*OW, C*FH*FW) -> (N, C, H, W).
 
     Each window's values are added back where they came from; pixels shared by
     overlapping windows receive the sum (exactly what backprop needs).
@@ -154,7 +158,7 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
     pads = resolve_padding(padding, (h, w), (r, s), stride, dilation)
     oh, ow = conv_output_size((h, w), (r, s), stride, pads, dilation)
     if cols.shape != (n * oh * ow, c * r * s):
-        raise ValueError(f"cols must have shape (N*OH*OW, C*R*S) = {(n * oh * ow, c * r * s)} "
+        raise ValueError(f"cols must have shape (N*OH*OW, C*FH*FW) = {(n * oh * ow, c * r * s)} "
                          f"for x_shape {tuple(x_shape)}, got {cols.shape}")
     (sh, sw), (dh, dw), ((top, bottom), (left, right)) = stride, dilation, pads
     windows = cols.reshape(n, oh, ow, c, r, s).transpose(0, 3, 4, 5, 1, 2)
@@ -169,7 +173,7 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
 def conv2d_im2col(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """Convolution as one matrix product: im2col(x) @ w.reshape(K, -1).T.
 
-    x (N, C, H, W), w (K, C/groups, R, S), b (K,) or None -> (N, K, OH, OW).
+    x (N, C, H, W), w (K, C/groups, FH, FW), b (K,) or None -> (N, K, OH, OW).
     """
     _check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
@@ -190,7 +194,7 @@ def conv2d_im2col(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d_nhwc(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """The fast convolution, channels-last as TensorFlow: ``tf.nn.conv2d`` semantics.
 
-    x (N, H, W, C), w (R, S, C/groups, K), b (K,) or None -> (N, OH, OW, K).
+    x (N, H, W, C), w (FH, FW, C/groups, K), b (K,) or None -> (N, OH, OW, K).
     """
     _check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
@@ -201,7 +205,7 @@ def conv2d_nhwc(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """The fast convolution with ``torch.nn.functional.conv2d`` semantics.
 
-    x (N, C, H, W), w (K, C/groups, R, S), b (K,) or None -> (N, K, OH, OW).
+    x (N, C, H, W), w (K, C/groups, FH, FW), b (K,) or None -> (N, K, OH, OW).
     stride, dilation: int or (h, w); padding: int, (h, w), 'valid', 'same'
     (TensorFlow's rule, so also for stride > 1), or ((top, bottom), (left, right)).
     Keeps the input's float dtype.
@@ -223,7 +227,10 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_nhwc(xp, w, b, g: ConvGeometry):
-    """xp padded (N, Hp, Wp, C), w (R, S, C/groups, K) -> (N, OH, OW, K)."""
+    """xp padded (N, Hp, Wp, C), w (FH, FW, C/groups, K) -> (N, OH, OW, K).
+
+    Here ``(r, s)`` hold the kernel size FH, FW and ``(sh, sw)`` the strides.
+    """
     n, _, _, c = xp.shape
     (r, s), (sh, sw), (dh, dw), (oh, ow) = g.kernel, g.stride, g.dilation, g.out_size
     if g.groups == 1 and g.out_channels * sh * sw < c:
@@ -233,14 +240,14 @@ def _conv_nhwc(xp, w, b, g: ConvGeometry):
     windows = as_strided(xp, (n, oh, ow, r, s, c), (sn, sy * sh, sx * sw, sy * dh, sx * dw, sc),
                          writeable=False)
     if g.groups == 1:
-        # The reshape copies the windows into the im2col matrix (M, R*S*C): the one
-        # big memory pass; then a single BLAS GEMM with the (R*S*C, K) kernel.
+        # The reshape copies the windows into the im2col matrix (M, FH*FW*C): the one
+        # big memory pass; then a single BLAS GEMM with the (FH*FW*C, K) kernel.
         y = windows.reshape(n * oh * ow, r * s * c) @ w.reshape(r * s * c, -1)
     else:
         c_g, k_g = c // g.groups, g.out_channels // g.groups
         cols = windows.reshape(n * oh * ow, r * s, g.groups, c_g).transpose(2, 0, 1, 3)
         kernels = w.reshape(r * s, c_g, g.groups, k_g).transpose(2, 0, 1, 3)
-        # Batched GEMM over groups: (G, M, R*S*Cg) @ (G, R*S*Cg, Kg) -> (G, M, Kg).
+        # Batched GEMM over groups: (G, M, FH*FW*Cg) @ (G, FH*FW*Cg, Kg) -> (G, M, Kg).
         y = np.matmul(cols.reshape(g.groups, n * oh * ow, r * s * c_g),
                       kernels.reshape(g.groups, r * s * c_g, k_g))
         y = y.transpose(1, 0, 2).reshape(n * oh * ow, g.out_channels)
@@ -252,16 +259,16 @@ def _conv_nhwc(xp, w, b, g: ConvGeometry):
 def _conv_nhwc_gemm_first(xp, w, b, g: ConvGeometry):
     """Multiply first, shift after: the better order when K * stride^2 < C.
 
-    One GEMM applies every kernel tap to every padded pixel, (N*Hp*Wp, C) @ (C, R*S*K),
+    One GEMM applies every kernel tap to every padded pixel, (N*Hp*Wp, C) @ (C, FH*FW*K),
     reading the input in place with no im2col copy. Output pixel (i, j) then sums, over
     the taps (a, b), the tap-(a, b) product computed at pixel (i*sh + a*dh, j*sw + b*dw):
-    R*S shifted, strided adds. The intermediate holds N*Hp*Wp*R*S*K values, fewer than
-    im2col's N*OH*OW*R*S*C exactly when K * sh * sw < C (roughly, as Hp*Wp ~ OH*OW*sh*sw).
+    FH*FW shifted, strided adds. The intermediate holds N*Hp*Wp*FH*FW*K values, fewer than
+    im2col's N*OH*OW*FH*FW*C exactly when K * SH * SW < C (roughly, as Hp*Wp ~ OH*OW*SH*SW).
     """
     n, hp, wp, c = xp.shape
     (r, s), (sh, sw), (dh, dw), (oh, ow) = g.kernel, g.stride, g.dilation, g.out_size
     k = g.out_channels
-    taps = np.ascontiguousarray(w.transpose(2, 0, 1, 3)).reshape(c, r * s * k)  # (C, R*S*K)
+    taps = np.ascontiguousarray(w.transpose(2, 0, 1, 3)).reshape(c, r * s * k)  # (C, FH*FW*K)
     z = (xp.reshape(n * hp * wp, c) @ taps).reshape(n, hp, wp, r, s, k)
     y = np.zeros((n, oh, ow, k), dtype=xp.dtype) if b is None else np.broadcast_to(
         b, (n, oh, ow, k)).copy()

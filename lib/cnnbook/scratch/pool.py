@@ -1,7 +1,8 @@
 """Pooling in NumPy, with the semantics of the PyTorch functions of the same names.
 
-x (N, C, H, W) -> (N, C, OH, OW); stride defaults to the kernel size; padding is an
-int, an (h, w) pair or explicit ((top, bottom), (left, right)), at most half the kernel.
+x (N, C, H, W) -> (N, C, OH, OW) for a kernel FH x FW; the stride defaults to the
+kernel size; padding is an int, an (h, w) pair or explicit ((top, bottom), (left, right)),
+at most floor(F / 2) per side: PyTorch's limit (see ``cnnbook.shapes.pool_output_size``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _pool_geometry(x, kernel_size, stride, padding, ceil_mode):
 
 
 def _windows(xp, kernel, stride, out):
-    """View (N, C, OH, OW, KH, KW) of the windows of padded xp, no copy."""
+    """View (N, C, OH, OW, FH, FW) of the windows of padded xp, no copy."""
     sn, sc, sh, sw = xp.strides
     return as_strided(xp, (*xp.shape[:2], *out, *kernel),
                       (sn, sc, sh * stride[0], sw * stride[1], sh, sw), writeable=False)
@@ -118,9 +119,9 @@ def max_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     h, w = x.shape[2:]
     for (i, ch, oh, ow), top, left in windows:
         best = -np.inf  # padding never wins
-        for r in range(max(top, 0), min(top + kernel[0], h)):
-            for s in range(max(left, 0), min(left + kernel[1], w)):
-                value = x[i, ch, r, s]
+        for row in range(max(top, 0), min(top + kernel[0], h)):
+            for col in range(max(left, 0), min(left + kernel[1], w)):
+                value = x[i, ch, row, col]
                 if value > best or np.isnan(value):  # NaN propagates, as in PyTorch
                     best = value
         y[i, ch, oh, ow] = best
@@ -138,7 +139,7 @@ def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False,
         right = min(left + kernel[1], w + pads[1][1])
         rows = range(max(top, 0), min(bottom, h))
         cols = range(max(left, 0), min(right, w))
-        total = sum(x[i, ch, r, s] for r in rows for s in cols)
+        total = sum(x[i, ch, row, col] for row in rows for col in cols)
         # ... and counted with its padding, or only its real pixels.
         count = (bottom - top) * (right - left) if count_include_pad else len(rows) * len(cols)
         y[i, ch, oh, ow] = total / count

@@ -9,7 +9,8 @@ import tensorflow as tf
 class Conv2D(keras.layers.Layer):
     """A conv layer by subclassing: kernel and bias made in ``build``, ``tf.nn.conv2d`` in ``call``.
 
-    kernel (kh, kw, in_channels, filters), bias (filters,); x (N, H, W, C) -> (N, OH, OW, K).
+    kernel (FH, FW, C, K) = (kernel height, kernel width, in_channels, filters), bias (K,);
+    x (N, H, W, C) -> (N, OH, OW, K).
     The TensorFlow twin of ``cnnbook.torch.Conv2D``.
     """
 

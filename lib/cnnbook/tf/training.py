@@ -10,9 +10,9 @@ from cnnbook.progress import EpochProgress, History
 
 
 class _ProgressCallback(keras.callbacks.Callback):
-    def __init__(self, bar: EpochProgress, history: History):
+    def __init__(self, bar: EpochProgress, history: History, train):
         super().__init__()
-        self.bar, self.history, self.start = bar, history, 0.0
+        self.bar, self.history, self.train, self.start = bar, history, train, 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.perf_counter()
@@ -22,7 +22,10 @@ class _ProgressCallback(keras.callbacks.Callback):
         self.bar.update(batch + 1, loss=float(logs["loss"]))
 
     def on_epoch_end(self, epoch, logs=None):
-        self.history.add(logs["loss"], logs["val_loss"], logs["val_accuracy"],
+        # Keras's "loss" is the running mean in training mode; evaluate() runs in inference
+        # mode (Dropout off), like the validation figures.
+        self.history.add(logs["loss"], evaluate(self.model, self.train),
+                         (logs["val_loss"], logs["val_accuracy"]),
                          time.perf_counter() - self.start)
         self.bar.end_epoch(self.history.summary())
 
@@ -35,11 +38,12 @@ def compile_for_logits(model, optimizer=None):
     return model
 
 
-def fit(model, train, test, epochs: int, optimizer=None, progress: bool = True) -> History:
-    """Train a Keras model on the ``train`` dataset; evaluate on ``test`` after each epoch.
+def fit(model, train, validation, epochs: int, optimizer=None, progress: bool = True) -> History:
+    """Train a Keras model on the ``train`` dataset; evaluate after each epoch.
 
-    Compiles the model for logits and integer labels (Adam 1e-3 unless ``optimizer``) if
-    it is not compiled yet. Returns a :class:`History`, as ``cnnbook.torch.fit`` does.
+    As ``cnnbook.torch.fit``: after each epoch, loss and accuracy on ``validation`` and on
+    ``train`` in inference mode. Compiles the model for logits and integer labels (Adam 1e-3
+    unless ``optimizer``) if it is not compiled yet. Returns a :class:`History`.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -47,8 +51,8 @@ def fit(model, train, test, epochs: int, optimizer=None, progress: bool = True) 
         compile_for_logits(model, optimizer)
     history = History()
     bar = EpochProgress(epochs, int(train.cardinality()), enabled=progress)
-    model.fit(train, epochs=epochs, validation_data=test, verbose=0, shuffle=False,
-              callbacks=[_ProgressCallback(bar, history)])  # the dataset shuffles itself
+    model.fit(train, epochs=epochs, validation_data=validation, verbose=0, shuffle=False,
+              callbacks=[_ProgressCallback(bar, history, train)])  # the dataset shuffles itself
     return history
 
 

@@ -14,8 +14,8 @@ from cnnbook.shapes import conv_params, pair
 class Conv2D(nn.Module):
     """A conv layer on ``F.conv2d``: the PyTorch twin of ``cnnbook.tf.Conv2D``.
 
-    weight (out_channels, in_channels/groups, kh, kw), bias (out_channels,);
-    x (N, C, H, W) -> (N, K, OH, OW). Initialised as ``nn.Conv2d`` is.
+    weight (K, C/groups, FH, FW) = (out_channels, in_channels/groups, kernel height, kernel
+    width), bias (K,); x (N, C, H, W) -> (N, K, OH, OW). Initialised as ``nn.Conv2d`` is.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,

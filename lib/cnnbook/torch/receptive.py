@@ -16,11 +16,15 @@ def input_gradient_map(model: nn.Module, in_channels: int = 1, size: int = 129):
     pooling over the same windows (a max passes gradient to one pixel of its window, but
     which pixel depends on the data: every pixel of the window *can* be the one). The
     gradient of the central output with respect to an all-ones input is then nonzero
-    exactly on the receptive field, and larger where more paths lead.
+    exactly on the receptive field, and larger where more paths lead. A dilated max pool
+    has no average-pooling twin: ValueError.
     """
     probe = copy.deepcopy(model).eval()
     for name, module in list(probe.named_modules()):
         if isinstance(module, nn.MaxPool2d):
+            if module.dilation not in (1, (1, 1)):
+                raise ValueError(f"{name}: max pooling with dilation {module.dilation} is not "
+                                 "supported (nn.AvgPool2d, its stand-in here, has no dilation)")
             parent = probe.get_submodule(name.rpartition(".")[0]) if "." in name else probe
             setattr(parent, name.rpartition(".")[2], nn.AvgPool2d(
                 module.kernel_size, module.stride, module.padding, module.ceil_mode))
