@@ -7,6 +7,7 @@ TensorFlow in ``tests/``.
 from cnnbook.scratch.conv import (
     col2im,
     conv2d,
+    conv2d_backward,
     conv2d_im2col,
     conv2d_naive,
     conv2d_nhwc,
@@ -15,11 +16,13 @@ from cnnbook.scratch.conv import (
 )
 from cnnbook.scratch.layers import (
     cross_entropy,
+    cross_entropy_backward,
     dropout,
     flatten,
     leaky_relu,
     leaky_relu_grad,
     linear,
+    linear_backward,
     log_softmax,
     nll_loss,
     relu,
@@ -32,15 +35,22 @@ from cnnbook.scratch.layers import (
 )
 from cnnbook.scratch.pool import (
     avg_pool2d,
+    avg_pool2d_backward,
     avg_pool2d_naive,
     global_avg_pool2d,
     global_max_pool2d,
     max_pool2d,
+    max_pool2d_backward,
     max_pool2d_naive,
 )
+from cnnbook.scratch.gradcheck import gradcheck, numerical_gradient, rel_error
+from cnnbook.scratch.norm import batch_norm2d, batch_norm2d_backward
 
-__all__ = ["avg_pool2d", "avg_pool2d_naive", "col2im", "conv2d", "conv2d_im2col",
-           "conv2d_naive", "conv2d_nhwc", "conv_geometry", "cross_entropy", "dropout", "flatten",
-           "global_avg_pool2d", "global_max_pool2d", "im2col", "leaky_relu", "leaky_relu_grad",
-           "linear", "log_softmax", "max_pool2d", "max_pool2d_naive", "nll_loss", "relu",
-           "relu_grad", "sigmoid", "sigmoid_grad", "softmax", "tanh", "tanh_grad"]
+__all__ = ["avg_pool2d", "avg_pool2d_backward", "avg_pool2d_naive", "batch_norm2d",
+           "batch_norm2d_backward", "col2im", "conv2d",
+           "conv2d_backward", "conv2d_im2col", "conv2d_naive", "conv2d_nhwc", "conv_geometry",
+           "cross_entropy", "cross_entropy_backward", "dropout", "flatten", "global_avg_pool2d",
+           "global_max_pool2d", "gradcheck", "im2col", "leaky_relu", "leaky_relu_grad", "linear",
+           "linear_backward", "log_softmax", "max_pool2d", "max_pool2d_backward",
+           "max_pool2d_naive", "nll_loss", "numerical_gradient", "rel_error", "relu", "relu_grad",
+           "sigmoid", "sigmoid_grad", "softmax", "tanh", "tanh_grad"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnnbook.scratch._validate import upstream
 from cnnbook.shapes import conv_output_size, pair, positive_int, resolve_padding
 
 
@@ -189,6 +190,37 @@ def conv2d_im2col(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
         y += b
     oh, ow = g.out_size
     return y.reshape(g.batch, oh, ow, g.out_channels).transpose(0, 3, 1, 2)
+
+
+def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1):
+    """Gradients of a convolution: dy (N, K, OH, OW) -> (dx, dw, db), given its inputs.
+
+    x (N, C, H, W) and w (K, C/groups, FH, FW) are the forward's inputs (no cache: the
+    backward recomputes what it needs). With cols = im2col(x) and y = cols @ w.T per group:
+
+    - dw = dy.T @ cols: every weight meets every input value it multiplied, a correlation of
+      the input with dy;
+    - dx = col2im(dy @ w): each window's gradient added back where the window came from, a
+      "full" convolution of dy with the flipped kernel;
+    - db = dy summed over the batch and every position.
+
+    Returns dx (N, C, H, W), dw (K, C/groups, FH, FW), db (K,), in x's dtype.
+    """
+    _check_arrays(x, w, None)
+    g = conv_geometry(x.shape, w.shape, None, stride, padding, dilation, groups)
+    oh, ow = g.out_size
+    upstream(dy, (g.batch, g.out_channels, oh, ow), x.dtype, "conv2d")
+    c_g, k_g = g.in_channels // g.groups, g.out_channels // g.groups
+    dy_rows = dy.transpose(0, 2, 3, 1).reshape(g.batch * oh * ow, g.out_channels)  # (M, K)
+    dx, dw = np.empty_like(x), np.empty_like(w)
+    for group in range(g.groups):
+        cs, ks = slice(group * c_g, (group + 1) * c_g), slice(group * k_g, (group + 1) * k_g)
+        cols = im2col(x[:, cs], g.kernel, g.stride, g.padding, g.dilation)  # (M, Cg*FH*FW)
+        dw[ks] = (dy_rows[:, ks].T @ cols).reshape(w[ks].shape)
+        dcols = dy_rows[:, ks] @ w[ks].reshape(k_g, -1)                      # (M, Cg*FH*FW)
+        dx[:, cs] = col2im(dcols, (g.batch, c_g, g.height, g.width), g.kernel, g.stride,
+                           g.padding, g.dilation)
+    return dx, dw, dy.sum(axis=(0, 2, 3))
 
 
 def conv2d_nhwc(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import seeding
+from cnnbook.scratch._validate import upstream
 
 
 def _float_array(x, name="x"):
@@ -79,6 +80,21 @@ def linear(x, w, b=None):
     return y if b is None else y + b
 
 
+def linear_backward(dy, x, w):
+    """Gradients of ``linear``: dy (N, out) -> (dx (N, in), dw (out, in), db (out,)).
+
+    y = x @ w.T + b, so dx = dy @ w, dw = dy.T @ x (each weight meets the inputs it
+    multiplied, summed over the batch), db = dy summed over the batch.
+    """
+    for name, a in (("x", x), ("w", w)):
+        _float_array(a, name)
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
+        raise ValueError(f"linear needs x (N, in) and w (out, in) with the same 'in', got x "
+                         f"{x.shape} and w {w.shape}")
+    upstream(dy, (x.shape[0], w.shape[0]), x.dtype, "linear")
+    return dy @ w, dy.T @ x, dy.sum(axis=0)
+
+
 def dropout(x, p=0.5, training=True, rng=None):
     """Zero each element with probability p and scale the rest by 1/(1-p) (training);
     return x unchanged in evaluation. The scaling keeps every element's expected value.
@@ -126,3 +142,13 @@ def nll_loss(log_probs, labels):
 def cross_entropy(logits, labels):
     """Cross-entropy on logits = nll_loss(log_softmax(logits)), as F.cross_entropy."""
     return nll_loss(log_softmax(logits), labels)
+
+
+def cross_entropy_backward(logits, labels):
+    """Gradient of the *mean* cross-entropy with respect to the logits (N, K):
+    (softmax(logits) - onehot(labels)) / N. Fusing softmax with the loss is what makes it
+    this simple (and stable): no division by a probability that may underflow."""
+    nll_loss(log_softmax(logits), labels)  # validates the shapes and the labels
+    grad = softmax(logits)
+    grad[np.arange(len(labels)), labels] -= 1
+    return grad / len(labels)

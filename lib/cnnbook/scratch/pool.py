@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnnbook.scratch._validate import upstream
 from cnnbook.shapes import pair, pool_output_size, resolve_padding
 
 
@@ -80,7 +81,12 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     """
     kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
     sums = _windows(_pad(x, pads, kernel, stride, out, 0.0), kernel, stride, out).sum(axis=(4, 5))
-    # The divisor per window: pool a mask of the positions that count.
+    return (sums / _divisors(x, kernel, stride, pads, out, count_include_pad)).astype(x.dtype)
+
+
+def _divisors(x, kernel, stride, pads, out, count_include_pad):
+    """What each average-pooling window divides by, (1, 1, OH, OW): pool a mask of the
+    positions that count (the padding too, or only the real pixels)."""
     mask = np.ones((1, 1, *x.shape[2:]), x.dtype)
     if count_include_pad:
         mask = np.pad(mask, ((0, 0), (0, 0), *pads), constant_values=1.0)
@@ -88,7 +94,43 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     else:
         mask_pads = pads
     counts = _windows(_pad(mask, mask_pads, kernel, stride, out, 0.0), kernel, stride, out)
-    return (sums / counts.sum(axis=(4, 5))).astype(x.dtype)
+    return counts.sum(axis=(4, 5))
+
+
+def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, ceil_mode=False):
+    """Gradient of max pooling: dy (N, C, OH, OW) -> dx (N, C, H, W), given the input x.
+
+    Each window's gradient goes to the one input pixel that won it ("max unpooling"): the
+    first maximum in row-major order on a tie, as PyTorch does. Where windows overlap, a
+    pixel that wins several of them receives the sum of their gradients.
+    """
+    y, index = max_pool2d(x, kernel_size, stride, padding, ceil_mode, return_indices=True)
+    upstream(dy, y.shape, x.dtype, "max_pool2d")
+    n, c, h, w = x.shape
+    # index is a position h * W + w inside each channel; offset it to the whole array.
+    channel_start = (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
+    dx = np.bincount((index + channel_start).ravel(), weights=dy.ravel(), minlength=x.size)
+    return dx.reshape(x.shape).astype(x.dtype)
+
+
+def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True):
+    """Gradient of average pooling: dy (N, C, OH, OW) -> dx (N, C, H, W), given the input x.
+
+    Each window spreads its gradient evenly, dy / divisor, over the input pixels it covers;
+    padding takes its share (with ``count_include_pad``) but passes nothing on. Overlapping
+    windows add.
+    """
+    kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
+    upstream(dy, (*x.shape[:2], *out), x.dtype, "avg_pool2d")
+    share = dy / _divisors(x, kernel, stride, pads, out, count_include_pad)
+    padded = np.zeros_like(_pad(x, pads, kernel, stride, out, 0.0))
+    (sh, sw), (oh, ow) = stride, out
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):  # every window's tap (i, j) at once
+            padded[:, :, i: i + sh * (oh - 1) + 1: sh, j: j + sw * (ow - 1) + 1: sw] += share
+    (top, _), (left, _) = pads
+    return padded[:, :, top: top + x.shape[2], left: left + x.shape[3]].astype(x.dtype)
 
 
 def global_avg_pool2d(x, keepdims=False):
