@@ -100,7 +100,7 @@ def test_torch_fit_lowers_the_loss(capsys):
     assert (history.train_eval_loss[-1], history.train_eval_accuracy[-1]) == pytest.approx(
         ct.evaluate(model, train), rel=1e-5)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and lines[0].startswith("epoch 1/3") and "val acc" in lines[0]
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/3") and "| val " in lines[0]
     with pytest.raises(ValueError, match="epochs"):
         ct.fit(ct.MnistCNN(), train, test, epochs=0)
 
