@@ -67,8 +67,10 @@ def html_animation(anim) -> str:
     return _CDN_STYLESHEET.sub("", anim.to_jshtml(default_mode="once"))
 
 
-def _draw_grid(ax, values, title, highlight=(), color="tab:orange", hidden=(), fmt="{:g}"):
-    """Draw a 2-D array as a table of numbers; ``highlight`` cells get ``color``."""
+def _draw_grid(ax, values, title, highlight=(), color="tab:orange", hidden=(), fmt="{:g}",
+               fills=None):
+    """Draw a 2-D array as a table of numbers; ``highlight`` cells get ``color``, and
+    ``fills`` (a dict (i, j) -> colour) gives cells colours of their own."""
     rows, cols = values.shape
     ax.clear()
     ax.set_xlim(-0.5, cols - 0.5)
@@ -77,8 +79,9 @@ def _draw_grid(ax, values, title, highlight=(), color="tab:orange", hidden=(), f
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title, fontsize=10)
+    fills = fills or {}
     for (i, j), v in np.ndenumerate(values):
-        face = color if (i, j) in highlight else "white"
+        face = fills.get((i, j), color if (i, j) in highlight else "white")
         ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="0.4",
                                    alpha=0.9 if face != "white" else 1.0))
         if (i, j) not in hidden:
@@ -197,25 +200,6 @@ def pool_animation(image, kernel_size, stride=None, padding=0, mode="max", inter
 
 
 # --- convolution diagrams ---------------------------------------------------------------------
-
-def _cell_table(ax, values, title, fills=None, fmt="{:g}", fontsize=8):
-    """Draw a 2-D array as a table of numbers; ``fills`` maps (i, j) to a face colour."""
-    fills = fills or {}
-    rows, cols = values.shape
-    ax.set_xlim(-0.5, cols - 0.5)
-    ax.set_ylim(rows - 0.5, -0.5)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_title(title, fontsize=9)
-    for (i, j), v in np.ndenumerate(values):
-        face = fills.get((i, j), "white")
-        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="0.5",
-                                   alpha=0.55 if face != "white" else 1.0))
-        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize)
-
 
 def channel_sum(x, w, channel_names=None, size: float = 1.25):
     """One filter over a C-channel input: each channel with its own kernel, then the sum.
@@ -369,18 +353,18 @@ def im2col_diagram(x, w, rows=(0, 1, -1)):
     widths = [x.shape[1], cols.shape[1], k, k]
     fig, axes = plt.subplots(1, 4, figsize=(0.33 * (sum(widths) + 7), 0.3 * len(cols) + 1.0),
                              gridspec_kw={"width_ratios": widths, "wspace": 0.9})
-    _cell_table(axes[0], x, f"input {x.shape[0]}x{x.shape[1]}")
+    _draw_grid(axes[0], x, f"input {x.shape[0]}x{x.shape[1]}")
     for n, (r, color) in enumerate(row_colors.items()):
         i, j = divmod(r, ow)
         inset = 0.08 * (n + 1)
         axes[0].add_patch(plt.Rectangle((j - 0.5 + inset, i - 0.5 + inset), fw - 2 * inset,
                                         fh - 2 * inset, fill=False, edgecolor=color, lw=2.2))
-    _cell_table(axes[1], cols, f"im2col: one window\nper row ({len(cols)}, {cols.shape[1]})",
-                {(r, j): c for r, c in row_colors.items() for j in range(cols.shape[1])})
-    _cell_table(axes[2], kernel, f"kernel: one filter\nper column ({fh * fw}, {k})",
-                {(i, j): filter_colors[j % 5] for i in range(fh * fw) for j in range(k)})
-    _cell_table(axes[3], product, f"one GEMM:\n({len(cols)}, {k})",
-                {(r, j): c for r, c in row_colors.items() for j in range(k)})
+    _draw_grid(axes[1], cols, f"im2col: one window\nper row ({len(cols)}, {cols.shape[1]})",
+               fills={(r, j): c for r, c in row_colors.items() for j in range(cols.shape[1])})
+    _draw_grid(axes[2], kernel, f"kernel: one filter\nper column ({fh * fw}, {k})",
+               fills={(i, j): filter_colors[j % 5] for i in range(fh * fw) for j in range(k)})
+    _draw_grid(axes[3], product, f"one GEMM:\n({len(cols)}, {k})",
+               fills={(r, j): c for r, c in row_colors.items() for j in range(k)})
     for ax in axes:
         ax.apply_aspect()  # the final positions, so that the symbols land between panels
     for left, symbol in ((0, "\u2192"), (1, "@"), (2, "=")):
