@@ -57,6 +57,7 @@ execute: $(SETUP)
 
 bench: $(SETUP)
 	$(BIN)/python bench/conv.py
+	$(BIN)/python bench/numpy_cnn.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -1,7 +1,8 @@
 """Time cnnbook.scratch.conv2d against PyTorch's CPU conv2d, in the same process.
 
 Prints, for course-sized layers, milliseconds per call and the ratio NumPy / PyTorch
-(lower is better; 1.0 = as fast as PyTorch), their median, and the speedup of the
+(lower is better; 1.0 = as fast as PyTorch), their median, the same for the backward pass
+(``conv2d_backward`` against autograd), and the speedup of the
 fast conv over the seven-loop one on a small case. Both libraries run with the same number
 of threads (``--threads``, default: the CPUs this process may use), their repeats interleaved.
 Usage: python bench/conv.py [--repeats N] [--threads T]
@@ -19,7 +20,8 @@ from threadpoolctl import threadpool_info
 from cnnbook.scratch import conv2d, conv2d_naive
 from cnnbook.seeding import default_threads
 from cnnbook.timing import best_times
-from cnnbook.torch.benchmarks import conv_speed_table, pinned_threads
+from cnnbook.torch.benchmarks import (conv_backward_speed_table, conv_speed_table,
+                                      pinned_threads)
 
 
 def loops_speedup(repeats: int = 3) -> float:
@@ -48,6 +50,13 @@ def main():
             print(f"{row['layer']:34} {row['numpy_ms']:9.2f} {row['torch_ms']:9.2f} "
                   f"{row['ratio']:6.2f}")
         print(f"median ratio numpy/torch: {statistics.median(r['ratio'] for r in rows):.2f}")
+        backward = conv_backward_speed_table(repeats=args.repeats, threads=args.threads)
+        print(f"{'backward (dx, dw, db)':34} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}")
+        for row in backward:
+            print(f"{row['layer']:34} {row['numpy_ms']:9.2f} {row['torch_ms']:9.2f} "
+                  f"{row['ratio']:6.2f}")
+        print("median backward ratio numpy/torch: "
+              f"{statistics.median(r['ratio'] for r in backward):.2f}")
         print(f"fast conv2d vs the seven loops (1x8x14x14 -> 8 ch 3x3): {loops_speedup():.0f}x "
               "faster")
 

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnbook.scratch import col2im, conv2d, conv2d_im2col, conv2d_naive, conv2d_nhwc, im2col
+from cnnbook.scratch import (col2im, conv2d, conv2d_backward, conv2d_im2col, conv2d_naive,
+                             conv2d_nhwc, im2col)
 from cnnbook.shapes import resolve_padding
 
 
@@ -164,6 +165,13 @@ def test_keeps_float_dtype():
     for dtype in (np.float16, np.float32, np.float64):
         x, w = np.ones((1, 2, 4, 4), dtype), np.ones((3, 2, 2, 2), dtype)
         assert all(conv(x, w).dtype == dtype for conv in CONVS)
+
+
+def test_conv2d_and_its_backward_return_contiguous_nchw():
+    x, w = np.ones((2, 3, 6, 6), np.float32), np.ones((4, 3, 3, 3), np.float32)
+    y = conv2d(x, w, padding=1)
+    dx, dw, _ = conv2d_backward(np.ones_like(y), x, w, padding=1)
+    assert all(a.flags.c_contiguous for a in (y, dx, dw))
 
 
 X = np.zeros((2, 3, 8, 8), np.float32)

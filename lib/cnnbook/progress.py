@@ -7,6 +7,7 @@ no JavaScript to show it); elsewhere each finished epoch prints one line.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -45,9 +46,10 @@ class History:
         ``loss 0.342 | train 0.139 96.1% | val 0.159 96.3%  (0.4 s)``: the running loss, then
         loss and accuracy on the training digits (eval mode) and on the validation digits."""
         i = len(self.seconds) - 1 if epoch is None else epoch
+        val = ("" if math.isnan(self.val_loss[i])  # a final run with no validation digits
+               else f" | val {self.val_loss[i]:.3f} {self.val_accuracy[i]:.1%}")
         return (f"loss {self.train_loss[i]:.3f} | train {self.train_eval_loss[i]:.3f} "
-                f"{self.train_eval_accuracy[i]:.1%} | val {self.val_loss[i]:.3f} "
-                f"{self.val_accuracy[i]:.1%}  ({self.seconds[i]:.1f} s)")
+                f"{self.train_eval_accuracy[i]:.1%}{val}  ({self.seconds[i]:.1f} s)")
 
 
 def _in_notebook() -> bool:

@@ -377,6 +377,172 @@ def im2col_diagram(x, w, rows=(0, 1, -1)):
     return fig
 
 
+# --- backward passes ---------------------------------------------------------------------------
+
+def value_grids(arrays, titles=None, fills=None, between=None, fmt="{:g}",
+                cell_inches: float = 0.42):
+    """Small 2-D arrays side by side as tables of numbers, cells of one size in every panel.
+
+    ``arrays``: a list of 2-D arrays; ``titles``: one per array; ``fills``: one dict
+    (i, j) -> colour per array (or None) colouring chosen cells; ``between``: one symbol per
+    gap between panels (such as an arrow), drawn centred in it. Returns the figure.
+    """
+    arrays = [np.asarray(a) for a in arrays]
+    if not arrays or any(a.ndim != 2 for a in arrays):
+        raise ValueError(f"arrays must be a non-empty list of 2-D arrays, got shapes "
+                         f"{[a.shape for a in arrays]}")
+    for name, extra, want in (("titles", titles, len(arrays)), ("fills", fills, len(arrays)),
+                              ("between", between, len(arrays) - 1)):
+        if extra is not None and len(extra) != want:
+            raise ValueError(f"{name} needs {want} entries for {len(arrays)} arrays, "
+                             f"got {len(extra)}")
+    # Width ratios = column counts, gaps of 1.2 cells and a height that fits the tallest
+    # array: cells of one size in every panel.
+    widths = [a.shape[1] for a in arrays]
+    rows = max(a.shape[0] for a in arrays)
+    fig_w = cell_inches * (sum(widths) + 1.2 * (len(arrays) - 1)) + 0.3
+    fig_h = cell_inches * rows + 0.5
+    fig, axes = plt.subplots(1, len(arrays), squeeze=False, figsize=(fig_w, fig_h),
+                             gridspec_kw={"width_ratios": widths,
+                                          "wspace": 1.2 * len(arrays) / sum(widths)})
+    fig.subplots_adjust(left=0.15 / fig_w, right=1 - 0.15 / fig_w, top=1 - 0.4 / fig_h,
+                        bottom=0.1 / fig_h)
+    axes = axes[0]
+    for i, (ax, a) in enumerate(zip(axes, arrays)):
+        _draw_grid(ax, a, "" if titles is None else titles[i], fmt=fmt,
+                   fills=None if fills is None else fills[i])
+        ax.set_anchor("N")  # shorter arrays hang from the top, like the tallest one
+    if between is not None:
+        for ax in axes:
+            ax.apply_aspect()  # the final positions, so that the symbols land between panels
+        for i, symbol in enumerate(between):
+            a, b = axes[i].get_position(), axes[i + 1].get_position()
+            # Centred in the gap, at the middle of the rows the two panels share.
+            fig.text((a.x1 + b.x0) / 2, (max(a.y0, b.y0) + min(a.y1, b.y1)) / 2, symbol,
+                     ha="center", va="center", fontsize=13)
+    return fig
+
+
+def conv1d_graph(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                 dilation: int = 1, ax=None, title=None):
+    """A 1-D convolution as a graph: which input x_k each tap w_j connects to output y_i.
+
+    Inputs x_0 ... x_{I-1} on the bottom row (padding zeros grey at either end), outputs
+    y_0 ... y_{O-1} on top, one line per multiplication y_i += w_j x_{iS + jD - P}, coloured
+    by the tap j. Read backwards it is the backward pass: dL/dw_j sums over the lines of one
+    colour, dL/dx_k over the lines that end at x_k. Returns the figure.
+    """
+    from cnnbook.shapes import conv_output_size
+
+    for name, value, least in (("in_size", in_size, 1), ("kernel_size", kernel_size, 1),
+                               ("stride", stride, 1), ("padding", padding, 0),
+                               ("dilation", dilation, 1)):
+        if not isinstance(value, (int, np.integer)) or value < least:
+            raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+    out_size = conv_output_size(int(in_size), int(kernel_size), int(stride), int(padding),
+                                int(dilation))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * (in_size + 2 * padding) + 1.2, 2.1))
+    colors = [f"C{j}" for j in range(kernel_size)]
+    centre = dilation * (kernel_size - 1) / 2  # an output sits above the middle of its window
+    for i in range(out_size):
+        for j in range(kernel_size):
+            k = i * stride + j * dilation  # in padded coordinates
+            ax.plot([k, i * stride + centre], [0, 1], color=colors[j], lw=1.6,
+                    label=f"$w_{j}$" if i == 0 else None, zorder=1)
+    inputs = np.arange(in_size + 2 * padding)
+    real = (inputs >= padding) & (inputs < padding + in_size)
+    ax.scatter(inputs, np.zeros(len(inputs)), s=330, zorder=2,
+               c=np.where(real, "white", "0.85"), edgecolors="0.3")
+    for k in inputs:
+        ax.text(k, 0, f"$x_{{{k - padding}}}$" if real[k] else "0", ha="center", va="center",
+                fontsize=8, zorder=3)
+    tops = np.arange(out_size) * stride + centre
+    ax.scatter(tops, np.ones(out_size), s=330, zorder=2, c="white", edgecolors="0.3")
+    for i, t in enumerate(tops):
+        ax.text(t, 1, f"$y_{{{i}}}$", ha="center", va="center", fontsize=8, zorder=3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
+    ax.set_xlim(-0.7, len(inputs) - 0.3)
+    ax.set_ylim(-0.3, 1.3)
+    ax.axis("off")
+    ax.set_title(title if title is not None else
+                 f"I={in_size}, F={kernel_size}, S={stride}, P={padding}, D={dilation}: "
+                 f"O={out_size}", fontsize=9)
+    return ax.figure
+
+
+def _slide_outputs(padded, kernel):
+    """The valid cross-correlation of 1-D ``padded`` with ``kernel``, one window at a time."""
+    f = len(kernel)
+    return np.array([np.dot(padded[t:t + f], kernel) for t in range(len(padded) - f + 1)])
+
+
+def _signed(value) -> str:
+    """A number for a sum of products: -2 in parentheses, (-2), so that 1\u00b7(-2) reads well."""
+    return f"({value:g})" if value < 0 else f"{value:g}"
+
+
+def slide_animation_1d(signal, kernel, padding: int = 0, names=("input", "kernel", "output"),
+                       grey=(), interval=1100, cell_inches: float = 0.5) -> str:
+    """Slide a 1-D kernel along a signal, one frame per output: a cross-correlation, stride 1.
+
+    Top row: the signal with ``padding`` zeros at each end (grey, as are the positions in
+    ``grey``, indices into the unpadded signal: zeros that were inserted, say); middle row:
+    the kernel, under the window it multiplies; bottom row: the outputs so far, each under
+    the middle of its window. ``names`` label the three rows and the caption. Returns HTML
+    that plays in the static book (see :func:`html_animation`).
+    """
+    from matplotlib.animation import FuncAnimation
+
+    signal, kernel = np.asarray(signal, float), np.asarray(kernel, float)
+    if signal.ndim != 1 or kernel.ndim != 1:
+        raise ValueError(f"signal and kernel must be 1-D, got shapes {signal.shape} and "
+                         f"{kernel.shape}")
+    if not isinstance(padding, (int, np.integer)) or padding < 0:
+        raise ValueError(f"padding must be an int >= 0, got {padding!r}")
+    padded = np.pad(signal, padding)
+    f = len(kernel)
+    if len(padded) < f:
+        raise ValueError(f"kernel of size {f} does not fit the padded signal of size "
+                         f"{len(padded)} (signal {signal.shape}, padding {padding})")
+    if len(names) != 3:
+        raise ValueError(f"names must give 3 labels (signal, kernel, output), got {names!r}")
+    outputs = _slide_outputs(padded, kernel)
+    greyed = set(range(padding)) | set(range(padding + len(signal), len(padded))) | {
+        padding + int(g) for g in grey}
+    fig, ax = plt.subplots(figsize=(cell_inches * (len(padded) + 3), cell_inches * 3 + 0.7))
+
+    def cell(x, y, value, face):
+        ax.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=face, edgecolor="0.4"))
+        ax.text(x, y, f"{value:g}", ha="center", va="center", fontsize=9)
+
+    def frame(t):
+        ax.clear()
+        ax.set_xlim(-3.2, len(padded) - 0.4)
+        ax.set_ylim(2.6, -0.6)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        for k, v in enumerate(padded):
+            inside = t <= k < t + f  # the window: orange, paler where the value is a filler
+            face = ({True: "#f8c38f", False: "tab:orange"} if inside else
+                    {True: "0.85", False: "white"})[k in greyed]
+            cell(k, 0, v, face)
+        for j, v in enumerate(kernel):
+            cell(t + j, 1, v, "#9ecae1")
+        for i in range(t + 1):
+            cell(i + (f - 1) / 2, 2, outputs[i], "tab:green" if i == t else "white")
+        for y, label in enumerate(names):
+            ax.text(-0.9, y, label, ha="right", va="center", fontsize=9)
+        products = " + ".join(f"{_signed(a)}\u00b7{_signed(b)}"
+                              for a, b in zip(padded[t:t + f], kernel))
+        ax.set_title(f"{names[2]}[{t}] = {products} = {outputs[t]:g}", fontsize=9)
+
+    anim = FuncAnimation(fig, frame, frames=len(outputs), interval=interval)
+    html = html_animation(anim)
+    plt.close(fig)
+    return html
+
+
 # --- training ---------------------------------------------------------------------------------
 
 def learning_curves(histories, size=(9, 3)):

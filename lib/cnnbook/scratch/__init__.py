@@ -4,6 +4,7 @@ Every function states its shapes; every one is tested against PyTorch and
 TensorFlow in ``tests/``.
 """
 
+from cnnbook.scratch import _malloc  # noqa: F401  (keeps large temporaries' pages mapped)
 from cnnbook.scratch.conv import (
     col2im,
     conv2d,

@@ -204,23 +204,33 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1):
       "full" convolution of dy with the flipped kernel;
     - db = dy summed over the batch and every position.
 
-    Returns dx (N, C, H, W), dw (K, C/groups, FH, FW), db (K,), in x's dtype.
+    Computed channels-last, as the forward is: the windows are runs of memory, and col2im's
+    adds are one strided add per kernel tap. Returns dx (N, C, H, W), dw (K, C/groups, FH,
+    FW), db (K,), in x's dtype.
     """
     _check_arrays(x, w, None)
     g = conv_geometry(x.shape, w.shape, None, stride, padding, dilation, groups)
-    oh, ow = g.out_size
+    (oh, ow), (fh, fw), (sh, sw), (dh, dw_) = g.out_size, g.kernel, g.stride, g.dilation
     upstream(dy, (g.batch, g.out_channels, oh, ow), x.dtype, "conv2d")
-    c_g, k_g = g.in_channels // g.groups, g.out_channels // g.groups
-    dy_rows = dy.transpose(0, 2, 3, 1).reshape(g.batch * oh * ow, g.out_channels)  # (M, K)
-    dx, dw = np.empty_like(x), np.empty_like(w)
-    for group in range(g.groups):
-        cs, ks = slice(group * c_g, (group + 1) * c_g), slice(group * k_g, (group + 1) * k_g)
-        cols = im2col(x[:, cs], g.kernel, g.stride, g.padding, g.dilation)  # (M, Cg*FH*FW)
-        dw[ks] = (dy_rows[:, ks].T @ cols).reshape(w[ks].shape)
-        dcols = dy_rows[:, ks] @ w[ks].reshape(k_g, -1)                      # (M, Cg*FH*FW)
-        dx[:, cs] = col2im(dcols, (g.batch, c_g, g.height, g.width), g.kernel, g.stride,
-                           g.padding, g.dilation)
-    return dx, dw, dy.sum(axis=(0, 2, 3))
+    n, m, c_g, k_g = g.batch, g.batch * oh * ow, g.in_channels // groups, g.out_channels // groups
+    xp = _padded_nhwc(x, g)
+    cols = _windows_nhwc(xp, g).reshape(m, fh * fw, groups, c_g)          # im2col: one copy
+    dy_rows = dy.transpose(0, 2, 3, 1).reshape(m, g.out_channels)         # (M, K)
+    kernels = w.transpose(0, 2, 3, 1)                                     # (K, FH, FW, Cg)
+    dw, dxp = np.empty_like(w), np.zeros_like(xp)
+    for group in range(groups):  # each group an independent convolution: two 2-D GEMMs
+        ks, cs = slice(group * k_g, (group + 1) * k_g), slice(group * c_g, (group + 1) * c_g)
+        group_cols = cols[:, :, group].reshape(m, fh * fw * c_g)
+        dw[ks] = (dy_rows[:, ks].T @ group_cols).reshape(k_g, fh, fw, c_g).transpose(0, 3, 1, 2)
+        dcols = (dy_rows[:, ks] @ kernels[ks].reshape(k_g, -1)).reshape(n, oh, ow, fh, fw, c_g)
+        # col2im, channels-last: tap (i, j) of every window adds back where it was read.
+        for i in range(fh):
+            for j in range(fw):
+                dxp[:, i * dh: i * dh + sh * (oh - 1) + 1: sh,
+                    j * dw_: j * dw_ + sw * (ow - 1) + 1: sw, cs] += dcols[:, :, :, i, j]
+    (top, _), (left, _) = g.padding
+    dx = dxp[:, top: top + g.height, left: left + g.width]
+    return np.ascontiguousarray(dx.transpose(0, 3, 1, 2)), dw, dy.sum(axis=(0, 2, 3))
 
 
 def conv2d_nhwc(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -249,13 +259,29 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     _check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
                       dilation, groups)
-    # One copy does two jobs: pad, and move channels last so windows are contiguous runs.
+    y = _conv_nhwc(_padded_nhwc(x, g), w.transpose(2, 3, 1, 0), b, g)
+    # Back to NCHW, in memory too (as PyTorch returns it): a transposed view would make
+    # every later per-channel reduction (BatchNorm's statistics) stride through memory.
+    return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+
+
+def _padded_nhwc(x, g: ConvGeometry):
+    """x (N, C, H, W) -> padded channels-last (N, Hp, Wp, C). One copy does two jobs: pad,
+    and move channels last so that each window is a few contiguous runs of memory."""
     xp = np.zeros((g.batch, g.height + sum(g.padding[0]), g.width + sum(g.padding[1]),
                    g.in_channels), dtype=x.dtype)
     (top, _), (left, _) = g.padding
     xp[:, top:top + g.height, left:left + g.width] = x.transpose(0, 2, 3, 1)
-    y = _conv_nhwc(xp, w.transpose(2, 3, 1, 0), b, g)
-    return y.transpose(0, 3, 1, 2)
+    return xp
+
+
+def _windows_nhwc(xp, g: ConvGeometry):
+    """View (N, OH, OW, FH, FW, C) of every window of padded xp, no copy:
+    windows[n, oh, ow, i, j, c] = xp[n, oh*SH + i*DH, ow*SW + j*DW, c]."""
+    (fh, fw), (sh, sw), (dh, dw), (oh, ow) = g.kernel, g.stride, g.dilation, g.out_size
+    sn, sy, sx, sc = xp.strides
+    return as_strided(xp, (xp.shape[0], oh, ow, fh, fw, xp.shape[3]),
+                      (sn, sy * sh, sx * sw, sy * dh, sx * dw, sc), writeable=False)
 
 
 def _conv_nhwc(xp, w, b, g: ConvGeometry):
@@ -264,13 +290,10 @@ def _conv_nhwc(xp, w, b, g: ConvGeometry):
     Here ``(r, s)`` hold the kernel size FH, FW and ``(sh, sw)`` the strides.
     """
     n, _, _, c = xp.shape
-    (r, s), (sh, sw), (dh, dw), (oh, ow) = g.kernel, g.stride, g.dilation, g.out_size
+    (r, s), (sh, sw), (oh, ow) = g.kernel, g.stride, g.out_size
     if g.groups == 1 and g.out_channels * sh * sw < c:
         return _conv_nhwc_gemm_first(xp, w, b, g)
-    # A view, no copy: windows[n, oh, ow, i, j, c] = xp[n, oh*sh + i*dh, ow*sw + j*dw, c].
-    sn, sy, sx, sc = xp.strides
-    windows = as_strided(xp, (n, oh, ow, r, s, c), (sn, sy * sh, sx * sw, sy * dh, sx * dw, sc),
-                         writeable=False)
+    windows = _windows_nhwc(xp, g)
     if g.groups == 1:
         # The reshape copies the windows into the im2col matrix (M, FH*FW*C): the one
         # big memory pass; then a single BLAS GEMM with the (FH*FW*C, K) kernel.

@@ -8,7 +8,6 @@ at most floor(F / 2) per side: PyTorch's limit (see ``cnnbook.shapes.pool_output
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from cnnbook.scratch._validate import upstream
 from cnnbook.shapes import pair, pool_output_size, resolve_padding
@@ -29,11 +28,22 @@ def _pool_geometry(x, kernel_size, stride, padding, ceil_mode):
     return kernel, stride, resolve_padding(padding, x.shape[2:], kernel, stride), out
 
 
-def _windows(xp, kernel, stride, out):
-    """View (N, C, OH, OW, FH, FW) of the windows of padded xp, no copy."""
-    sn, sc, sh, sw = xp.strides
-    return as_strided(xp, (*xp.shape[:2], *out, *kernel),
-                      (sn, sc, sh * stride[0], sw * stride[1], sh, sw), writeable=False)
+def _tap(xp, tap, stride, out):
+    """View (N, C, OH, OW) of padded xp under kernel tap (i, j) of every window."""
+    (i, j), (sh, sw), (oh, ow) = tap, stride, out
+    return xp[:, :, i: i + sh * (oh - 1) + 1: sh, j: j + sw * (ow - 1) + 1: sw]
+
+
+def _taps(kernel):
+    return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+
+
+def _window_sums(xp, kernel, stride, out):
+    """(N, C, OH, OW) sums of the windows of padded xp, one strided add per kernel tap."""
+    sums = np.zeros((*xp.shape[:2], *out), dtype=xp.dtype)
+    for tap in _taps(kernel):
+        sums += _tap(xp, tap, stride, out)
+    return sums
 
 
 def _pad(x, pads, kernel, stride, out, value):
@@ -55,15 +65,21 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, return_i
     input, never the padding.
     """
     kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
-    windows = _windows(_pad(x, pads, kernel, stride, out, -np.inf), kernel, stride, out)
-    flat = windows.reshape(*windows.shape[:4], -1)
+    xp = _pad(x, pads, kernel, stride, out, -np.inf)
+    # One pass per kernel tap over a strided view of the whole input: FH*FW vectorised
+    # comparisons instead of a reduction over a copied (..., FH*FW) window array.
+    taps = _taps(kernel)
+    y = _tap(xp, taps[0], stride, out).copy()
     if not return_indices:
-        return flat.max(axis=-1)
-    local = flat.argmax(axis=-1)  # position inside the window; NaN counts as the largest
-    nans = np.isnan(flat)
-    last_nan = flat.shape[-1] - 1 - nans[..., ::-1].argmax(axis=-1)
-    local = np.where(nans.any(axis=-1), last_nan, local)
-    y = np.take_along_axis(flat, local[..., None], axis=-1)[..., 0]
+        for t in taps[1:]:
+            np.maximum(y, _tap(xp, t, stride, out), out=y)  # NaN propagates, as in PyTorch
+        return y
+    local = np.zeros(y.shape, dtype=np.int64)  # which tap won, row-major in the window
+    for number, t in enumerate(taps[1:], 1):
+        value = _tap(xp, t, stride, out)
+        wins = (value > y) | np.isnan(value)  # strict: a tie keeps the first; NaN: the last
+        np.copyto(y, value, where=wins)
+        np.copyto(local, number, where=wins)
     top = np.arange(out[0])[:, None] * stride[0] - pads[0][0]  # each window's first row
     left = np.arange(out[1])[None, :] * stride[1] - pads[1][0]  # and column, maybe < 0
     empty = y == -np.inf  # the argmax may sit in the padding: take the first input pixel
@@ -80,7 +96,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     The overhang of a ceil_mode window beyond the padding is never counted.
     """
     kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
-    sums = _windows(_pad(x, pads, kernel, stride, out, 0.0), kernel, stride, out).sum(axis=(4, 5))
+    sums = _window_sums(_pad(x, pads, kernel, stride, out, 0.0), kernel, stride, out)
     return (sums / _divisors(x, kernel, stride, pads, out, count_include_pad)).astype(x.dtype)
 
 
@@ -93,8 +109,7 @@ def _divisors(x, kernel, stride, pads, out, count_include_pad):
         mask_pads = ((0, 0), (0, 0))
     else:
         mask_pads = pads
-    counts = _windows(_pad(mask, mask_pads, kernel, stride, out, 0.0), kernel, stride, out)
-    return counts.sum(axis=(4, 5))
+    return _window_sums(_pad(mask, mask_pads, kernel, stride, out, 0.0), kernel, stride, out)
 
 
 def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, ceil_mode=False):
@@ -104,8 +119,28 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, ceil_mode=Fa
     first maximum in row-major order on a tie, as PyTorch does. Where windows overlap, a
     pixel that wins several of them receives the sum of their gradients.
     """
-    y, index = max_pool2d(x, kernel_size, stride, padding, ceil_mode, return_indices=True)
-    upstream(dy, y.shape, x.dtype, "max_pool2d")
+    kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
+    upstream(dy, (*x.shape[:2], *out), x.dtype, "max_pool2d")
+    xp = _pad(x, pads, kernel, stride, out, -np.inf)
+    y = max_pool2d(x, kernel_size, stride, padding, ceil_mode)
+    if not (np.isfinite(y).all() and np.isfinite(dy).all()):
+        # A NaN, or a window of nothing but -inf: PyTorch's rules need the indices.
+        return _max_pool2d_backward_by_index(dy, x, kernel_size, stride, padding, ceil_mode)
+    # Tap by tap in window order, each window's gradient goes to the first tap equal to its
+    # maximum; `unrouted` is zero from then on, so a later tie gets nothing.
+    dxp, unrouted = np.zeros_like(xp), dy.copy()
+    for tap in _taps(kernel):
+        routed = unrouted * (_tap(xp, tap, stride, out) == y)
+        view = _tap(dxp, tap, stride, out)
+        view += routed
+        unrouted -= routed
+    (top, _), (left, _) = pads
+    return dxp[:, :, top: top + x.shape[2], left: left + x.shape[3]]
+
+
+def _max_pool2d_backward_by_index(dy, x, kernel_size, stride, padding, ceil_mode):
+    """The general route: scatter-add dy at the indices ``max_pool2d`` returns."""
+    _, index = max_pool2d(x, kernel_size, stride, padding, ceil_mode, return_indices=True)
     n, c, h, w = x.shape
     # index is a position h * W + w inside each channel; offset it to the whole array.
     channel_start = (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
@@ -125,10 +160,9 @@ def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, ceil_mode=Fa
     upstream(dy, (*x.shape[:2], *out), x.dtype, "avg_pool2d")
     share = dy / _divisors(x, kernel, stride, pads, out, count_include_pad)
     padded = np.zeros_like(_pad(x, pads, kernel, stride, out, 0.0))
-    (sh, sw), (oh, ow) = stride, out
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):  # every window's tap (i, j) at once
-            padded[:, :, i: i + sh * (oh - 1) + 1: sh, j: j + sw * (ow - 1) + 1: sw] += share
+    for tap in _taps(kernel):  # every window's tap (i, j) at once
+        view = _tap(padded, tap, stride, out)
+        view += share
     (top, _), (left, _) = pads
     return padded[:, :, top: top + x.shape[2], left: left + x.shape[3]].astype(x.dtype)
 
