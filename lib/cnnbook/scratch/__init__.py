@@ -45,6 +45,7 @@ from cnnbook.scratch.pool import (
     max_pool2d_naive,
 )
 from cnnbook.scratch.gradcheck import gradcheck, numerical_gradient, rel_error
+from cnnbook.scratch.inception import seed_inception
 from cnnbook.scratch.norm import batch_norm2d, batch_norm2d_backward
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "avg_pool2d_naive", "batch_norm2d",
@@ -54,4 +55,4 @@ __all__ = ["avg_pool2d", "avg_pool2d_backward", "avg_pool2d_naive", "batch_norm2
            "global_max_pool2d", "gradcheck", "im2col", "leaky_relu", "leaky_relu_grad", "linear",
            "linear_backward", "log_softmax", "max_pool2d", "max_pool2d_backward",
            "max_pool2d_naive", "nll_loss", "numerical_gradient", "rel_error", "relu", "relu_grad",
-           "sigmoid", "sigmoid_grad", "softmax", "tanh", "tanh_grad"]
+           "seed_inception", "sigmoid", "sigmoid_grad", "softmax", "tanh", "tanh_grad"]

@@ -16,6 +16,14 @@ with start_up_notices_held_back():
 
 from cnnbook import seeding  # noqa: E402
 from cnnbook.tf.data import data_loaders  # noqa: E402
+from cnnbook.tf.inception import (  # noqa: E402
+    GoogLeNet,
+    Inception,
+    SeedInception,
+    SeedInceptionNet,
+    googlenet,
+    load_torch_state,
+)
 from cnnbook.tf.layers import Conv2D  # noqa: E402
 from cnnbook.tf.models import (  # noqa: E402
     AlexNet,
@@ -29,6 +37,7 @@ from cnnbook.tf.training import compile_for_logits, evaluate, fit  # noqa: E402
 
 seeding.apply_to_framework("tensorflow")  # seed_everything() may have run before this import
 
-__all__ = ["AlexNet", "Conv2D", "LeNet5", "MnistCNN", "SmallAlexNet", "compile_for_logits",
-           "data_loaders", "evaluate", "fit", "keras", "mnist_cnn_functional",
+__all__ = ["AlexNet", "Conv2D", "GoogLeNet", "Inception", "LeNet5", "MnistCNN", "SeedInception",
+           "SeedInceptionNet", "SmallAlexNet", "compile_for_logits", "data_loaders", "evaluate",
+           "fit", "googlenet", "keras", "load_torch_state", "mnist_cnn_functional",
            "mnist_cnn_sequential", "tf"]
