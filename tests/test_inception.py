@@ -133,3 +133,33 @@ def test_keras_googlenet_auxiliary_heads(ctf):
     assert [tuple(o.shape) for o in outputs] == [(2, 5)] * 3
     reference = googlenet(num_classes=5, aux_logits=True)
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == count(reference)
+
+
+def test_small_googlenet_shapes_and_parameter_count():
+    from cnnbook.torch.inception import SmallGoogLeNet
+
+    model = SmallGoogLeNet().eval()
+    x = torch.zeros(2, 1, 28, 28)
+    with torch.no_grad():
+        a = model.inception_a(model.stem(x))
+        b = model.inception_b(model.pool(a))
+        assert tuple(a.shape) == (2, 80, 14, 14) and tuple(b.shape) == (2, 128, 7, 7)
+        assert tuple(model(x).shape) == (2, 10)
+    # stem 3x3 conv + the two modules' convolutions (with biases) + the linear head
+    modules = conv_count = 0
+    for module, (c, c1, (r3, c3), (r5, c5), p) in [
+            (model.inception_a, (32, 16, (16, 32), (8, 16), 16)),
+            (model.inception_b, (80, 32, (32, 48), (8, 24), 24))]:
+        conv_count = (c * c1 + c1) + (c * r3 + r3) + (r3 * c3 * 9 + c3) + (c * r5 + r5) \
+            + (r5 * c5 * 25 + c5) + (c * p + p)
+        assert count(module) == conv_count
+        modules += conv_count
+    assert count(model) == (9 * 32 + 32) + modules + (128 * 10 + 10) == 37_786
+    # BatchNorm: the stem conv drops its 32 biases, 2 parameters per channel of stem and modules
+    with_bn = SmallGoogLeNet(batch_norm=True)
+    assert count(with_bn) == 37_786 - 32 + 2 * (32 + 80 + 128) == 38_234
+    assert tuple(with_bn.eval()(x).shape) == (2, 10)
+    with pytest.raises(ValueError, match="dropout"):
+        SmallGoogLeNet(dropout=1.0)
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
+        model(torch.zeros(2, 3, 28, 28))

@@ -155,3 +155,38 @@ class SeedInceptionNet(nn.Module):
         x = self.incept1(torch.relu(self.pool(self.conv1(x))))
         x = self.incept2(torch.relu(self.pool(self.conv2(x))))
         return self.fc(x.flatten(1))
+
+
+class SmallGoogLeNet(nn.Module):
+    """A GoogLeNet in miniature for (N, 1, 28, 28) digits, built from the paper's ``Inception``:
+    stem conv 3x3 (1 -> 32, padding 1) + ReLU and 2x2 max pool (-> 32 x 14 x 14); Inception
+    "a" (32 -> 16 + 32 + 16 + 16 = 80 channels, 14 x 14); 2x2 max pool (-> 80 x 7 x 7);
+    Inception "b" (80 -> 32 + 48 + 24 + 24 = 128 channels, 7 x 7); global average pooling
+    (-> 128), dropout, linear 128 -> ``num_classes``. Returns logits (N, num_classes).
+    With ``batch_norm``, BatchNorm follows the stem's convolution (which drops its bias) and
+    each module's concatenated output (2 parameters per channel): it trains much faster.
+    Like GoogLeNet, no layer before the head depends on the image size."""
+
+    def __init__(self, num_classes: int = 10, dropout: float = 0.2, batch_norm: bool = False):
+        super().__init__()
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+
+        def norm(channels):
+            return nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
+
+        self.stem = nn.Sequential(conv_relu(1, 32, 3, padding=1, batch_norm=batch_norm),
+                                  nn.MaxPool2d(2))
+        self.inception_a = Inception(32, 16, (16, 32), (8, 16), 16)
+        self.norm_a = norm(self.inception_a.out_channels)
+        self.pool = nn.MaxPool2d(2)
+        self.inception_b = Inception(80, 32, (32, 48), (8, 24), 24)
+        self.norm_b = norm(self.inception_b.out_channels)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
+                                  nn.Linear(self.inception_b.out_channels, num_classes))
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != 1:
+            raise ValueError(f"x must have shape (N, 1, H, W), got {tuple(x.shape)}")
+        x = self.pool(self.norm_a(self.inception_a(self.stem(x))))
+        return self.head(self.norm_b(self.inception_b(x)))
