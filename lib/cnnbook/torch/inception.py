@@ -4,7 +4,9 @@
 ``ch5x5 = (reduce, out)``, ``pool_proj``. By default it is the paper's module (convolutions with
 biases and ReLU, a true 5x5, no BatchNorm); ``torchvision_compatible`` builds torchvision's
 variant instead: BatchNorm after every convolution (which then drops its bias) and a 3x3 kernel
-in the branch the paper gives 5x5, a known quirk of torchvision's ``googlenet``.
+in the branch the paper gives 5x5, a known quirk of torchvision's ``googlenet``. (torchvision
+also pools 2x2 rather than 3x3 before 5a and drops out 0.2 rather than 0.4: no parameters
+change, and this variant keeps the paper's.)
 """
 
 from __future__ import annotations
