@@ -13,3 +13,27 @@ GOOGLENET_MODULES = [
     ("5a", 832, 256, (160, 320), (32, 128), 128),
     ("5b", 832, 384, (192, 384), (48, 128), 128),
 ]
+
+# ResNets of He et al. 2016, Table 1: block type and blocks per stage (conv2_x ... conv5_x).
+RESNET_STAGES = {
+    "resnet18": ("basic", (2, 2, 2, 2)),
+    "resnet34": ("basic", (3, 4, 6, 3)),
+    "resnet50": ("bottleneck", (3, 4, 6, 3)),
+}
+
+# The CIFAR ResNets of He et al. 2016, section 4.2: channels of the three stages.
+CIFAR_RESNET_WIDTHS = (16, 32, 64)
+
+# DenseNet-121 of Huang et al. 2017, Table 1 (DenseNet-BC): growth rate k, layers per dense
+# block, channels of the stem, bottleneck width bn_size * k, compression in the transitions.
+DENSENET121 = dict(growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64,
+                   bn_size=4, compression=0.5)
+
+
+def blocks_per_stage(depth: int) -> int:
+    """n for a CIFAR ResNet of ``depth`` = 6n + 2 layers (3 stages of n two-layer blocks, the
+    first convolution and the linear layer)."""
+    if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
+        raise ValueError(f"depth must be 6n + 2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...), "
+                         f"got {depth!r}")
+    return (depth - 2) // 6

@@ -3,19 +3,24 @@
 Imports PyTorch (and nothing of TensorFlow).
 """
 
-import torch
-
 from cnnbook import seeding
+from cnnbook.torch.cost import multiply_adds, parameters
 from cnnbook.torch.data import data_loaders
+from cnnbook.torch.densenet import DenseNet, densenet121, small_densenet
 from cnnbook.torch.inception import (GoogLeNet, Inception, SeedInception, SeedInceptionNet,
                                      SmallGoogLeNet, googlenet)
 from cnnbook.torch.layers import Conv2D
 from cnnbook.torch.models import AlexNet, LeNet5, MnistCNN, SmallAlexNet
+from cnnbook.torch.resnet import (BasicBlock, Bottleneck, CifarResNet, PreActBlock, ResNet,
+                                  cifar_resnet, resnet18, resnet34, resnet50)
 from cnnbook.torch.receptive import input_gradient_map, measured_receptive_field
 from cnnbook.torch.training import evaluate, fit, predict
 
 seeding.apply_to_framework("torch")  # seed_everything() may have run before this import
 
-__all__ = ["AlexNet", "Conv2D", "GoogLeNet", "Inception", "LeNet5", "MnistCNN", "SeedInception",
-           "SeedInceptionNet", "SmallAlexNet", "SmallGoogLeNet", "data_loaders", "evaluate", "fit",
-           "googlenet", "input_gradient_map", "measured_receptive_field", "predict"]
+__all__ = ["AlexNet", "BasicBlock", "Bottleneck", "CifarResNet", "Conv2D", "DenseNet", "GoogLeNet",
+           "Inception", "LeNet5", "MnistCNN", "PreActBlock", "ResNet", "SeedInception",
+           "SeedInceptionNet", "SmallAlexNet", "SmallGoogLeNet", "cifar_resnet", "data_loaders",
+           "densenet121", "evaluate", "fit", "googlenet", "input_gradient_map",
+           "measured_receptive_field", "multiply_adds", "parameters", "predict", "resnet18",
+           "resnet34", "resnet50", "small_densenet"]
