@@ -253,7 +253,7 @@ class IdentityBlock(_SeedBlock):
         super().__init__(filters, 1, False, seed_activations, **kwargs)
 
 
-class ResNet50(keras.Model):
+class ResNet50(_Staged):
     """Seed 000's ResNet-50 by subclassing: 7x7/2 stem, 3x3/2 max pooling, stages of 3, 4, 6
     and 3 blocks (a Conv Block, then Identity Blocks) with 64, 128, 256, 512 filters, global
     average pooling, a linear layer. (N, 224, 224, 3) -> (N, num_classes) logits."""
@@ -268,7 +268,7 @@ class ResNet50(keras.Model):
         for i, (filters, count) in enumerate(zip((64, 128, 256, 512), stage_blocks)):
             self.blocks.append(ConvBlock(filters, 1 if i == 0 else 2, seed_activations))
             self.blocks += [IdentityBlock(filters, seed_activations) for _ in range(count - 1)]
-        self.gap, self.fc = layers.GlobalAveragePooling2D(), layers.Dense(num_classes)
+        self.avgpool, self.fc = layers.GlobalAveragePooling2D(), layers.Dense(num_classes)
 
     def stages(self, x, training=False):
         """(name, output) after the stem and after each stage (layer1 ... layer4)."""
@@ -281,11 +281,6 @@ class ResNet50(keras.Model):
             stage += isinstance(block, ConvBlock)
             x = block(x, training=training)
         yield f"layer{stage}", x
-
-    def call(self, x, training=False):
-        for _, x in self.stages(x, training):
-            pass
-        return self.fc(self.gap(x))
 
 
 def resnet50(num_classes=1000, seed_activations=False) -> ResNet50:

@@ -157,7 +157,27 @@ def _stage(block, in_channels, channels, blocks, stride, **block_kwargs) -> nn.S
     return nn.Sequential(*layers)
 
 
-class ResNet(nn.Module):
+class _Staged(nn.Module):
+    """A stem, stages ``layer1`` ... ``layerK``, global average pooling and ``fc``."""
+
+    def stem(self, x):
+        raise NotImplementedError
+
+    def stages(self, x):
+        """(name, output) after the stem and after each stage, for the shape table."""
+        x = self.stem(x)
+        yield "stem", x
+        for i in range(1, self.num_stages + 1):
+            x = getattr(self, f"layer{i}")(x)
+            yield f"layer{i}", x
+
+    def forward(self, x):
+        for _, x in self.stages(x):
+            pass
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+class ResNet(_Staged):
     """The ImageNet ResNet: 7x7/2 stem, 3x3/2 max pooling, four stages of ``layers[i]`` blocks
     (64, 128, 256, 512 channels before expansion; stride 2 from the second stage), global
     average pooling, one linear layer. (N, in_channels, 224, 224) -> (N, num_classes) logits."""
@@ -174,18 +194,10 @@ class ResNet(nn.Module):
         self.avgpool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(width, num_classes)
         _he_init(self)
 
-    def stages(self, x):
-        """(name, output) after the stem and after each stage, for the shape table."""
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        yield "stem", x
-        for i in range(1, 5):
-            x = getattr(self, f"layer{i}")(x)
-            yield f"layer{i}", x
+    num_stages = 4
 
-    def forward(self, x):
-        for _, x in self.stages(x):
-            pass
-        return self.fc(self.avgpool(x).flatten(1))
+    def stem(self, x):
+        return self.maxpool(self.relu(self.bn1(self.conv1(x))))
 
 
 def _resnet(name, num_classes, in_channels):
@@ -209,7 +221,7 @@ def resnet50(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
     return _resnet("resnet50", num_classes, in_channels)
 
 
-class CifarResNet(nn.Module):
+class CifarResNet(_Staged):
     """He et al.'s CIFAR network of ``depth`` = 6n + 2 layers: 3x3 conv (``width`` channels),
     three stages of n basic blocks with ``width``, 2 ``width`` and 4 ``width`` channels (stride 2
     at the start of the second and third), global average pooling, linear.
@@ -236,18 +248,10 @@ class CifarResNet(nn.Module):
         self.avgpool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(previous, num_classes)
         _he_init(self)
 
-    def stages(self, x):
-        """(name, output) after the first convolution and after each stage."""
-        x = self.relu(self.bn1(self.conv1(x)))
-        yield "stem", x
-        for i in range(1, 4):
-            x = getattr(self, f"layer{i}")(x)
-            yield f"layer{i}", x
+    num_stages = 3
 
-    def forward(self, x):
-        for _, x in self.stages(x):
-            pass
-        return self.fc(self.avgpool(x).flatten(1))
+    def stem(self, x):
+        return self.relu(self.bn1(self.conv1(x)))
 
 
 def cifar_resnet(depth: int, num_classes: int = 10, in_channels: int = 3, width: int = 16,
