@@ -16,7 +16,14 @@ with start_up_notices_held_back():
 
 from cnnbook import seeding  # noqa: E402
 from cnnbook.tf.data import data_loaders  # noqa: E402
-from cnnbook.tf.densenet import DenseNet, densenet121, small_densenet  # noqa: E402
+from cnnbook.tf.densenet import (  # noqa: E402
+    DenseBlock,
+    DenseLayer,
+    DenseNet,
+    densenet121,
+    small_densenet,
+    transition,
+)
 from cnnbook.tf.inception import (  # noqa: E402
     GoogLeNet,
     Inception,
@@ -52,9 +59,10 @@ from cnnbook.tf.training import compile_for_logits, evaluate, fit  # noqa: E402
 
 seeding.apply_to_framework("tensorflow")  # seed_everything() may have run before this import
 
-__all__ = ["AlexNet", "BasicBlock", "Bottleneck", "CifarResNet", "Conv2D", "ConvBlock", "DenseNet",
-           "GoogLeNet", "IdentityBlock", "Inception", "LeNet5", "MnistCNN", "ResNet", "ResNet50",
-           "SeedInception", "SeedInceptionNet", "SmallAlexNet", "cifar_resnet",
-           "compile_for_logits", "copy_from_keras_applications", "data_loaders", "densenet121",
-           "evaluate", "fit", "googlenet", "keras", "load_torch_state", "mnist_cnn_functional",
-           "mnist_cnn_sequential", "resnet18", "resnet34", "resnet50", "small_densenet", "tf"]
+__all__ = ["AlexNet", "BasicBlock", "Bottleneck", "CifarResNet", "Conv2D", "ConvBlock",
+           "DenseBlock", "DenseLayer", "DenseNet", "GoogLeNet", "IdentityBlock", "Inception",
+           "LeNet5", "MnistCNN", "ResNet", "ResNet50", "SeedInception", "SeedInceptionNet",
+           "SmallAlexNet", "cifar_resnet", "compile_for_logits", "copy_from_keras_applications",
+           "data_loaders", "densenet121", "evaluate", "fit", "googlenet", "keras",
+           "load_torch_state", "mnist_cnn_functional", "mnist_cnn_sequential", "resnet18",
+           "resnet34", "resnet50", "small_densenet", "tf", "transition"]

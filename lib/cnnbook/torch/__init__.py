@@ -6,7 +6,8 @@ Imports PyTorch (and nothing of TensorFlow).
 from cnnbook import seeding
 from cnnbook.torch.cost import multiply_adds, parameters
 from cnnbook.torch.data import data_loaders
-from cnnbook.torch.densenet import DenseNet, densenet121, small_densenet
+from cnnbook.torch.densenet import (DenseBlock, DenseLayer, DenseNet, Transition, densenet121,
+                                    small_densenet)
 from cnnbook.torch.inception import (GoogLeNet, Inception, SeedInception, SeedInceptionNet,
                                      SmallGoogLeNet, googlenet)
 from cnnbook.torch.layers import Conv2D
@@ -18,9 +19,9 @@ from cnnbook.torch.training import evaluate, fit, predict
 
 seeding.apply_to_framework("torch")  # seed_everything() may have run before this import
 
-__all__ = ["AlexNet", "BasicBlock", "Bottleneck", "CifarResNet", "Conv2D", "DenseNet", "GoogLeNet",
-           "Inception", "LeNet5", "MnistCNN", "PreActBlock", "ResNet", "SeedInception",
-           "SeedInceptionNet", "SmallAlexNet", "SmallGoogLeNet", "cifar_resnet", "data_loaders",
-           "densenet121", "evaluate", "fit", "googlenet", "input_gradient_map",
-           "measured_receptive_field", "multiply_adds", "parameters", "predict", "resnet18",
-           "resnet34", "resnet50", "small_densenet"]
+__all__ = ["AlexNet", "BasicBlock", "Bottleneck", "CifarResNet", "Conv2D", "DenseBlock",
+           "DenseLayer", "DenseNet", "GoogLeNet", "Inception", "LeNet5", "MnistCNN", "PreActBlock",
+           "ResNet", "SeedInception", "SeedInceptionNet", "SmallAlexNet", "SmallGoogLeNet",
+           "Transition", "cifar_resnet", "data_loaders", "densenet121", "evaluate", "fit",
+           "googlenet", "input_gradient_map", "measured_receptive_field", "multiply_adds",
+           "parameters", "predict", "resnet18", "resnet34", "resnet50", "small_densenet"]
