@@ -148,3 +148,25 @@ def test_validation_split_is_stratified_fixed_and_disjoint():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="per_class"):
         validation_split(data, per_class=400)
+
+
+def test_downsample_is_average_pooling():
+    import torch
+    import torch.nn.functional as F
+
+    from cnnbook.data import Mnist, downsample
+
+    rng = np.random.default_rng(0)
+    data = Mnist(rng.random((5, 1, 28, 28), dtype=np.float32), np.arange(5),
+                 rng.random((3, 1, 28, 28), dtype=np.float32), np.arange(3))
+    small = downsample(data)
+    expected = F.avg_pool2d(torch.from_numpy(data.x_train), 2).numpy()
+    assert small.x_train.shape == (5, 1, 14, 14) and small.x_train.dtype == np.float32
+    np.testing.assert_allclose(small.x_train, expected, rtol=1e-6)
+    assert small.x_test.shape == (3, 1, 14, 14) and small.y_test is data.y_test
+    assert downsample(data, 4).x_train.shape == (5, 1, 7, 7)
+    with pytest.raises(ValueError, match="does not divide"):
+        downsample(data, 3)
+    with pytest.raises(ValueError, match="channels-first"):
+        downsample(Mnist(data.x_train.transpose(0, 2, 3, 1), data.y_train, data.x_test,
+                         data.y_test))

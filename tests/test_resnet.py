@@ -206,3 +206,9 @@ def test_seed_activations_make_the_sum_grow(ctf):
     assert (y - x).mean() > 0
     with pytest.raises(ValueError, match="built for 8 input channels"):
         ctf.BasicBlock(8, 8)(np.zeros((1, 4, 4, 3), np.float32))
+
+
+def test_weighted_layers_count_convolutions_and_linear_layers():
+    assert cost.weighted_layers(resnet18()) == 21        # 18 + 3 projection shortcuts
+    assert cost.weighted_layers(resnet50()) == 54        # 50 + 4
+    assert cost.weighted_layers(cifar_resnet(56)) == 56  # option A adds no layer

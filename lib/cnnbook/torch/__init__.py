@@ -4,7 +4,7 @@ Imports PyTorch (and nothing of TensorFlow).
 """
 
 from cnnbook import seeding
-from cnnbook.torch.cost import multiply_adds, parameters
+from cnnbook.torch.cost import multiply_adds, parameters, weighted_layers
 from cnnbook.torch.data import data_loaders
 from cnnbook.torch.densenet import (DenseBlock, DenseLayer, DenseNet, Transition, densenet121,
                                     small_densenet)
@@ -24,4 +24,5 @@ __all__ = ["AlexNet", "BasicBlock", "Bottleneck", "CifarResNet", "Conv2D", "Dens
            "ResNet", "SeedInception", "SeedInceptionNet", "SmallAlexNet", "SmallGoogLeNet",
            "Transition", "cifar_resnet", "data_loaders", "densenet121", "evaluate", "fit",
            "googlenet", "input_gradient_map", "measured_receptive_field", "multiply_adds",
-           "parameters", "predict", "resnet18", "resnet34", "resnet50", "small_densenet"]
+           "parameters", "predict", "resnet18", "resnet34", "resnet50", "small_densenet",
+           "weighted_layers"]

@@ -11,6 +11,12 @@ def parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def weighted_layers(model: torch.nn.Module) -> int:
+    """Convolutions and linear layers in ``model``: what a name like "ResNet-50" counts, plus
+    any projection shortcuts (BatchNorm and pooling are not counted as layers)."""
+    return sum(isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) for m in model.modules())
+
+
 @torch.no_grad()
 def multiply_adds(model: torch.nn.Module, input_shape) -> int:
     """Multiply-adds of one forward pass on one image of ``input_shape`` (C, H, W), counted by
