@@ -53,14 +53,16 @@ def other_paths(found: dict, flags: set[str], cpus: int) -> dict[str, str]:
     """Environment switches that select kernels other than the ones ``found`` here.
 
     Each was seen to change the last digits of the course's convolutions on an AVX-512
-    machine; SSE4.1 and MKL's compatible path run on every x86-64 CPU.
+    machine; each runs on this CPU (AVX2 on any AVX-512 one, SSE4.1 and MKL's compatible path
+    on every x86-64 CPU).
     """
     aten = found["aten"].lower()
     env = {
         # PyTorch's own vectorised kernels (elementwise ops, reductions, softmax, pooling).
         "ATEN_CPU_CAPABILITY": "avx2" if aten == "avx512" else "default",
-        # oneDNN: PyTorch's float32 convolutions, TensorFlow's where its oneDNN is on.
-        "ONEDNN_MAX_CPU_ISA": "SSE41",
+        # oneDNN: PyTorch's float32 convolutions, TensorFlow's where its oneDNN is on. AVX2
+        # where AVX-512 is this CPU's own: SSE4.1 would make the training notebooks 2x slower.
+        "ONEDNN_MAX_CPU_ISA": "AVX2" if "avx512f" in flags else "SSE41",
         # MKL (PyTorch's matmul and float64 convolution): the path that is the same on
         # every CPU, so not this CPU's own.
         "MKL_CBWR": "COMPATIBLE",
