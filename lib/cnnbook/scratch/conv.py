@@ -12,83 +12,15 @@ kernel is not flipped).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnnbook.scratch import winograd
+from cnnbook.scratch._parallel import map_blocks
 from cnnbook.scratch._validate import upstream
-from cnnbook.shapes import conv_output_size, pair, positive_int, resolve_padding
-
-
-@dataclass(frozen=True)
-class ConvGeometry:
-    """Validated sizes of one convolution; every shape below is derived from it."""
-
-    batch: int
-    in_channels: int
-    height: int
-    width: int
-    out_channels: int
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
-    dilation: tuple[int, int]
-    groups: int
-    out_size: tuple[int, int]
-
-
-def conv_geometry(x_shape, w_shape, b_shape=None, stride=1, padding=0, dilation=1,
-                  groups=1, layout="NCHW") -> ConvGeometry:
-    """Check the shapes and arguments of a convolution; ValueError naming the culprit.
-
-    ``layout`` "NCHW": x (N, C, H, W), w (K, C/groups, FH, FW) as PyTorch;
-    "NHWC": x (N, H, W, C), w (FH, FW, C/groups, K) as TensorFlow.
-    """
-    if len(x_shape) != 4:
-        raise ValueError(f"x must be 4-D {layout}, got shape {tuple(x_shape)}")
-    w_layout = "(K, C/groups, FH, FW)" if layout == "NCHW" else "(FH, FW, C/groups, K)"
-    if len(w_shape) != 4:
-        raise ValueError(f"w must be 4-D {w_layout}, got shape {tuple(w_shape)}")
-    if layout == "NCHW":
-        n, c, h, wd = x_shape
-        k, c_per_group, r, s = w_shape
-    else:
-        n, h, wd, c = x_shape
-        r, s, c_per_group, k = w_shape
-    groups = positive_int(groups, "groups")
-    if c % groups or k % groups:
-        raise ValueError(
-            f"groups={groups} must divide the input channels ({c}, x shape {tuple(x_shape)}) "
-            f"and the output channels ({k}, w shape {tuple(w_shape)})"
-        )
-    if c_per_group * groups != c:
-        raise ValueError(
-            f"x has {c} channels (shape {tuple(x_shape)}) but w {w_layout} = {tuple(w_shape)} "
-            f"expects C/groups = {c_per_group}, i.e. {c_per_group * groups} channels "
-            f"with groups={groups}"
-        )
-    if b_shape is not None and tuple(b_shape) != (k,):
-        raise ValueError(f"b must have shape ({k},) for w of shape {tuple(w_shape)}, "
-                         f"got {tuple(b_shape)}")
-    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
-    pads = resolve_padding(padding, (h, wd), (r, s), stride, dilation)
-    try:
-        out_size = conv_output_size((h, wd), (r, s), stride, pads, dilation)
-    except ValueError as err:
-        raise ValueError(f"x {tuple(x_shape)}, w {tuple(w_shape)}: {err}") from None
-    return ConvGeometry(n, c, h, wd, k, (r, s), stride, pads, dilation, groups, out_size)
-
-
-def _check_arrays(x, w, b):
-    for name, arr in (("x", x), ("w", w), ("b", b)):
-        if arr is not None and not isinstance(arr, np.ndarray):
-            raise TypeError(f"{name} must be a NumPy array, got {type(arr).__name__}")
-        if arr is not None and arr.dtype.kind != "f":
-            raise TypeError(f"{name} must be a float array, got dtype {arr.dtype}")
-    if w.dtype != x.dtype or (b is not None and b.dtype != x.dtype):
-        raise TypeError(f"x, w and b must share one dtype, got x {x.dtype}, w {w.dtype}"
-                        + ("" if b is None else f", b {b.dtype}"))
+from cnnbook.scratch.geometry import ConvGeometry, check_arrays, conv_geometry
+from cnnbook.scratch.norm import channel_sum
+from cnnbook.shapes import conv_output_size, pair, resolve_padding
 
 
 def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -98,7 +30,7 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     (In the loops, ``r`` and ``s`` index the kernel's rows and columns; ``sh, sw`` are the
     strides.)
     """
-    _check_arrays(x, w, b)
+    check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
                       dilation, groups)
     (top, bottom), (left, right) = g.padding
@@ -137,12 +69,20 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     oh, ow = conv_output_size((h, w), (r, s), stride, pads, dilation)
     (sh, sw), (dh, dw), ((top, bottom), (left, right)) = stride, dilation, pads
     xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
-    cols = np.empty((n, c, r, s, oh, ow), dtype=x.dtype)
-    for i in range(r):
-        for j in range(s):
+    cols = _tap_planes(xp, (r, s), stride, dilation, (oh, ow))
+    return cols.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, c * r * s)
+
+
+def _tap_planes(xp, kernel, stride, dilation, out):
+    """Padded xp (N, C, Hp, Wp) -> (N, C, FH, FW, OH, OW): for each kernel tap (i, j), the
+    input pixels it multiplies, one strided copy per tap."""
+    (fh, fw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
+    cols = np.empty((*xp.shape[:2], fh, fw, oh, ow), dtype=xp.dtype)
+    for i in range(fh):
+        for j in range(fw):
             cols[:, :, i, j] = xp[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh,
                                   j * dw: j * dw + sw * (ow - 1) + 1: sw]
-    return cols.transpose(0, 4, 5, 1, 2, 3).reshape(n * oh * ow, c * r * s)
+    return cols
 
 
 def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
@@ -176,7 +116,7 @@ def conv2d_im2col(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
     x (N, C, H, W), w (K, C/groups, FH, FW), b (K,) or None -> (N, K, OH, OW).
     """
-    _check_arrays(x, w, b)
+    check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
                       dilation, groups)
     c_g, k_g = g.in_channels // groups, g.out_channels // groups
@@ -192,7 +132,7 @@ def conv2d_im2col(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     return y.reshape(g.batch, oh, ow, g.out_channels).transpose(0, 3, 1, 2)
 
 
-def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, input_grad=True):
     """Gradients of a convolution: dy (N, K, OH, OW) -> (dx, dw, db), given its inputs.
 
     x (N, C, H, W) and w (K, C/groups, FH, FW) are the forward's inputs (no cache: the
@@ -204,11 +144,14 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1):
       "full" convolution of dy with the flipped kernel;
     - db = dy summed over the batch and every position.
 
-    Computed channels-last, as the forward is: the windows are runs of memory, and col2im's
-    adds are one strided add per kernel tap. Returns dx (N, C, H, W), dw (K, C/groups, FH,
-    FW), db (K,), in x's dtype.
+    dw is computed channels-last, as the forward's im2col is: the windows are runs of memory.
+    With stride 1 (no dilation or groups), dx *is* that full convolution, computed by
+    :func:`conv2d` (so Winograd's F(2x2, 3x3) where it pays); otherwise col2im adds one strided
+    slice per kernel tap. ``input_grad=False`` skips dx (returned as None) when nothing needs
+    it, as for a network's input. Returns dx (N, C, H, W), dw (K, C/groups, FH, FW), db (K,),
+    in x's dtype.
     """
-    _check_arrays(x, w, None)
+    check_arrays(x, w, None)
     g = conv_geometry(x.shape, w.shape, None, stride, padding, dilation, groups)
     (oh, ow), (fh, fw), (sh, sw), (dh, dw_) = g.out_size, g.kernel, g.stride, g.dilation
     upstream(dy, (g.batch, g.out_channels, oh, ow), x.dtype, "conv2d")
@@ -216,21 +159,33 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1):
     xp = _padded_nhwc(x, g)
     cols = _windows_nhwc(xp, g).reshape(m, fh * fw, groups, c_g)          # im2col: one copy
     dy_rows = dy.transpose(0, 2, 3, 1).reshape(m, g.out_channels)         # (M, K)
-    kernels = w.transpose(0, 2, 3, 1)                                     # (K, FH, FW, Cg)
-    dw, dxp = np.empty_like(w), np.zeros_like(xp)
-    for group in range(groups):  # each group an independent convolution: two 2-D GEMMs
-        ks, cs = slice(group * k_g, (group + 1) * k_g), slice(group * c_g, (group + 1) * c_g)
+    dw = np.empty_like(w)
+    for group in range(groups):  # each group an independent convolution: one 2-D GEMM each
+        ks = slice(group * k_g, (group + 1) * k_g)
         group_cols = cols[:, :, group].reshape(m, fh * fw * c_g)
         dw[ks] = (dy_rows[:, ks].T @ group_cols).reshape(k_g, fh, fw, c_g).transpose(0, 3, 1, 2)
+    db = channel_sum(dy)
+    if not input_grad:  # nothing needs dx (the network's input): skip half the work
+        return None, dw, db
+    (top, bottom), (left, right) = g.padding
+    full = ((fh - 1 - top, fh - 1 - bottom), (fw - 1 - left, fw - 1 - right))
+    if (sh, sw, dh, dw_, groups) == (1, 1, 1, 1, 1) and min(*full[0], *full[1]) >= 0:
+        # Stride 1: dx is dy correlated with the flipped kernel, in and out channels swapped,
+        # padded to a "full" correlation; the forward's fast paths (Winograd) then apply.
+        flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+        return conv2d(dy, flipped, padding=full), dw, db
+    kernels = w.transpose(0, 2, 3, 1)                                     # (K, FH, FW, Cg)
+    dxp = np.zeros_like(xp)
+    for group in range(groups):
+        ks, cs = slice(group * k_g, (group + 1) * k_g), slice(group * c_g, (group + 1) * c_g)
         dcols = (dy_rows[:, ks] @ kernels[ks].reshape(k_g, -1)).reshape(n, oh, ow, fh, fw, c_g)
         # col2im, channels-last: tap (i, j) of every window adds back where it was read.
         for i in range(fh):
             for j in range(fw):
                 dxp[:, i * dh: i * dh + sh * (oh - 1) + 1: sh,
                     j * dw_: j * dw_ + sw * (ow - 1) + 1: sw, cs] += dcols[:, :, :, i, j]
-    (top, _), (left, _) = g.padding
     dx = dxp[:, top: top + g.height, left: left + g.width]
-    return np.ascontiguousarray(dx.transpose(0, 3, 1, 2)), dw, dy.sum(axis=(0, 2, 3))
+    return np.ascontiguousarray(dx.transpose(0, 3, 1, 2)), dw, db
 
 
 def conv2d_nhwc(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -238,7 +193,7 @@ def conv2d_nhwc(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
     x (N, H, W, C), w (FH, FW, C/groups, K), b (K,) or None -> (N, OH, OW, K).
     """
-    _check_arrays(x, w, b)
+    check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
                       dilation, groups, layout="NHWC")
     return _conv_nhwc(np.pad(x, ((0, 0), *g.padding, (0, 0))), w, b, g)
@@ -252,17 +207,67 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     (TensorFlow's rule, so also for stride > 1), or ((top, bottom), (left, right)).
     Keeps the input's float dtype.
 
-    Channels-last inside: one im2col copy from a strided view, then one GEMM; or, when
-    there are few output channels per input channel, the GEMM first and shifted adds
-    after (see ``_conv_nhwc_gemm_first``).
+    Four paths, each taken where it measured fastest on the course's layers:
+
+    - Winograd's F(2x2, 3x3) for 3x3, stride-1 layers with at least 32 input and output
+      channels (``winograd.py``): 2.25x fewer multiplies;
+    - with fewer than 4 input channels (a network's first layer), im2col in NCHW per block of
+      images, whose GEMM writes NCHW directly (``_conv_nchw``);
+    - otherwise channels-last: one im2col copy from a strided view, then one GEMM; or, when
+      there are few output channels per input channel, the GEMM first and shifted adds
+      after (``_conv_nhwc_gemm_first``).
     """
-    _check_arrays(x, w, b)
+    check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
                       dilation, groups)
+    if _winograd_pays(g, x.dtype):
+        return winograd.winograd_conv(x, w, b, g)
+    if g.groups == 1 and g.in_channels < NCHW_BELOW_CHANNELS:
+        return _conv_nchw(x, w, b, g)
     y = _conv_nhwc(_padded_nhwc(x, g), w.transpose(2, 3, 1, 0), b, g)
     # Back to NCHW, in memory too (as PyTorch returns it): a transposed view would make
     # every later per-channel reduction (BatchNorm's statistics) stride through memory.
     return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+
+
+# Where each path wins, measured on the course's layers (chapter 1, "How fast can a
+# convolution be?"): Winograd once there are enough channels for its GEMMs to dominate its
+# transforms; NCHW im2col when there are too few input channels for channels-last to help.
+WINOGRAD_MIN_CHANNELS = 32, 32  # (C, K)
+NCHW_BELOW_CHANNELS = 4
+IMAGES_BYTES = 1 << 20  # im2col bytes per block of images in the NCHW path
+
+
+def _winograd_pays(g: ConvGeometry, dtype) -> bool:
+    """F(2x2, 3x3) applies (3x3, stride 1, no dilation or groups) and pays: enough channels,
+    and float32 or float64 (float16 would lose to its transforms' rounding)."""
+    return (g.kernel == (3, 3) and g.stride == (1, 1) and g.dilation == (1, 1) and g.groups == 1
+            and dtype in (np.float32, np.float64)
+            and g.in_channels >= WINOGRAD_MIN_CHANNELS[0]
+            and g.out_channels >= WINOGRAD_MIN_CHANNELS[1])
+
+
+def _conv_nchw(x, w, b, g: ConvGeometry):
+    """Per block of images: im2col in NCHW order, (C FH FW, OH OW) per image, then
+    W (K, C FH FW) @ cols, which is the output already in NCHW (groups 1)."""
+    (oh, ow), ((top, bottom), (left, right)) = g.out_size, g.padding
+    k = g.out_channels
+    wm = w.reshape(k, -1)
+    y = np.empty((g.batch, k, oh * ow), x.dtype)
+    step = max(1, IMAGES_BYTES // (wm.shape[1] * oh * ow * x.itemsize))
+
+    def block(start):
+        xb = x[start: start + step]
+        n = len(xb)
+        xp = np.zeros((n, g.in_channels, g.height + top + bottom, g.width + left + right), x.dtype)
+        xp[:, :, top: top + g.height, left: left + g.width] = xb
+        cols = _tap_planes(xp, g.kernel, g.stride, g.dilation, g.out_size)
+        np.matmul(wm, cols.reshape(n, -1, oh * ow), out=y[start: start + n])
+
+    map_blocks(block, range(0, g.batch, step))
+    if b is not None:
+        y += b[:, None]
+    return y.reshape(g.batch, k, oh, ow)
 
 
 def _padded_nhwc(x, g: ConvGeometry):

@@ -42,7 +42,10 @@ class Module:
     def forward(self, x):
         raise NotImplementedError
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad: bool = True):
+        """dx from dy, adding each parameter's gradient to its ``grad``. ``input_grad=False``
+        says nothing needs dx (the model's input, as a tensor without ``requires_grad`` in
+        PyTorch): a layer may then skip computing it and return None."""
         raise NotImplementedError
 
     def state(self) -> dict[str, np.ndarray | Parameter]:
@@ -126,8 +129,9 @@ class Conv2d(Module):
         return conv.conv2d(x, self.weight.data, self.bias.data if self.bias else None,
                            **self.args)
 
-    def backward(self, dy):
-        dx, dw, db = conv.conv2d_backward(dy, self._input(), self.weight.data, **self.args)
+    def backward(self, dy, input_grad=True):
+        dx, dw, db = conv.conv2d_backward(dy, self._input(), self.weight.data, **self.args,
+                                          input_grad=input_grad)
         self.weight.grad += dw
         if self.bias:
             self.bias.grad += db
@@ -148,7 +152,7 @@ class Linear(Module):
         self._x = x
         return layers.linear(x, self.weight.data, self.bias.data if self.bias else None)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         dx, dw, db = layers.linear_backward(dy, self._input(), self.weight.data)
         self.weight.grad += dw
         if self.bias:
@@ -165,7 +169,7 @@ class _Elementwise(Module):
         self._x = x
         return type(self).function(x)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         return dy * type(self).derivative(self._input())
 
 
@@ -191,7 +195,7 @@ class _Pool(Module):
         self._x = x
         return type(self).function(x, **self.args)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         return type(self).gradient(dy, self._input(), **self.args)
 
 
@@ -223,7 +227,7 @@ class Flatten(Module):
         self._x = x
         return layers.flatten(x)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         return dy.reshape(self._input().shape)
 
 
@@ -243,7 +247,7 @@ class Dropout(Module):
         self._x = x
         return x * self._mask
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self._input()
         return dy * self._mask
 
@@ -268,7 +272,7 @@ class BatchNorm2d(Module):
         return norm.batch_norm2d(x, self.weight.data, self.bias.data, self.running_mean,
                                  self.running_var, self.training, self.momentum, self.eps)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         if not self.training:
             raise RuntimeError("BatchNorm2d.backward is the training-mode gradient (batch "
                                "statistics); call it after a forward in training mode")
@@ -300,9 +304,9 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def backward(self, dy):
-        for m in reversed(self.layers):
-            dy = m.backward(dy)
+    def backward(self, dy, input_grad=True):
+        for i in reversed(range(len(self.layers))):
+            dy = self.layers[i].backward(dy, input_grad=input_grad or i > 0)
         return dy
 
     def state(self):

@@ -33,6 +33,25 @@ def _per_channel(v):
     return v.reshape(1, -1, 1, 1)
 
 
+def channel_sum(a, b=None):
+    """Sum over (N, H, W) of a (or of a * b, with no temporary), per channel: (C,).
+
+    ``a.sum(axis=(0, 2, 3))`` strides across the channels of NCHW memory; einsum instead
+    reduces each image's contiguous (H*W) run of each channel, several times faster."""
+    n, c = a.shape[:2]
+    if b is None:
+        return np.einsum("ncp->c", a.reshape(n, c, -1))
+    return np.einsum("ncp,ncp->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+
+
+def _statistics(x):
+    """Per-channel mean and biased variance over (N, H, W), and x - mean."""
+    m = x.size // x.shape[1]
+    mean = channel_sum(x) / m
+    centered = x - _per_channel(mean)
+    return mean, channel_sum(centered, centered) / m, centered
+
+
 def batch_norm2d(x, gamma, beta, running_mean=None, running_var=None, training=True,
                  momentum=0.1, eps=1e-5):
     """Normalise x (N, C, H, W) per channel, then scale by gamma (C,) and shift by beta (C,).
@@ -45,7 +64,7 @@ def batch_norm2d(x, gamma, beta, running_mean=None, running_var=None, training=T
         m = x.size // x.shape[1]  # values per channel
         if m < 2:  # a variance of one value is 0 and its unbiased estimate undefined
             raise ValueError(f"training mode needs more than 1 value per channel, got x {x.shape}")
-        mean, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
+        mean, var, centered = _statistics(x)
         if running_mean is not None and running_var is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mean
@@ -55,8 +74,10 @@ def batch_norm2d(x, gamma, beta, running_mean=None, running_var=None, training=T
         if running_mean is None or running_var is None:
             raise ValueError("evaluation mode needs running_mean and running_var")
         mean, var = running_mean, running_var
-    x_hat = (x - _per_channel(mean)) / np.sqrt(_per_channel(var) + eps)
-    return (_per_channel(gamma) * x_hat + _per_channel(beta)).astype(x.dtype)
+        centered = x - _per_channel(mean)
+    # gamma * (x - mean) / std + beta, with the per-channel factors multiplied first.
+    scale = _per_channel(gamma / np.sqrt(var + eps))
+    return (centered * scale + _per_channel(beta)).astype(x.dtype)
 
 
 def batch_norm2d_backward(dy, x, gamma, eps=1e-5):
@@ -71,11 +92,13 @@ def batch_norm2d_backward(dy, x, gamma, eps=1e-5):
     """
     _check(x, gamma)
     upstream(dy, x.shape, x.dtype, "batch_norm2d")
-    axes = (0, 2, 3)
-    mean, var = x.mean(axis=axes), x.var(axis=axes)
-    inv_std = 1 / np.sqrt(_per_channel(var) + eps)
-    x_hat = (x - _per_channel(mean)) * inv_std
-    dbeta, dgamma = dy.sum(axis=axes), (dy * x_hat).sum(axis=axes)
-    dx = _per_channel(gamma) * inv_std * (dy - dy.mean(axis=axes, keepdims=True)
-                                          - x_hat * (dy * x_hat).mean(axis=axes, keepdims=True))
+    m = x.size // x.shape[1]
+    _, var, centered = _statistics(x)
+    inv_std = 1 / np.sqrt(var + eps)
+    x_hat = centered * _per_channel(inv_std)
+    dbeta, dgamma = channel_sum(dy), channel_sum(dy, x_hat)
+    # dx = gamma * inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat)), per channel
+    scale = gamma * inv_std
+    dx = dy * _per_channel(scale) - _per_channel(scale * dbeta / m) - x_hat * _per_channel(
+        scale * dgamma / m)
     return dx.astype(x.dtype), dgamma.astype(x.dtype), dbeta.astype(x.dtype)

@@ -46,11 +46,21 @@ def _window_sums(xp, kernel, stride, out):
     return sums
 
 
+def _window_maxima(xp, taps, stride, out):
+    """(N, C, OH, OW) maxima of the windows of padded xp, one strided maximum per tap."""
+    y = _tap(xp, taps[0], stride, out).copy()
+    for t in taps[1:]:
+        np.maximum(y, _tap(xp, t, stride, out), out=y)  # NaN propagates, as in PyTorch
+    return y
+
+
 def _pad(x, pads, kernel, stride, out, value):
     """Pad with ``value``, plus enough at the bottom/right for ceil_mode's partial windows."""
     extra = [max(0, (o - 1) * s + k - (size + before + after))
              for o, s, k, size, (before, after) in zip(out, stride, kernel, x.shape[2:], pads)]
     (top, bottom), (left, right) = pads
+    if top == bottom + extra[0] == left == right + extra[1] == 0:
+        return x  # nothing to pad (the common 2x2, stride-2 pooling): no copy
     return np.pad(x, ((0, 0), (0, 0), (top, bottom + extra[0]), (left, right + extra[1])),
                   constant_values=value)
 
@@ -69,11 +79,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, return_i
     # One pass per kernel tap over a strided view of the whole input: FH*FW vectorised
     # comparisons instead of a reduction over a copied (..., FH*FW) window array.
     taps = _taps(kernel)
-    y = _tap(xp, taps[0], stride, out).copy()
     if not return_indices:
-        for t in taps[1:]:
-            np.maximum(y, _tap(xp, t, stride, out), out=y)  # NaN propagates, as in PyTorch
-        return y
+        return _window_maxima(xp, taps, stride, out)
+    y = _tap(xp, taps[0], stride, out).copy()
     local = np.zeros(y.shape, dtype=np.int64)  # which tap won, row-major in the window
     for number, t in enumerate(taps[1:], 1):
         value = _tap(xp, t, stride, out)
@@ -122,14 +130,15 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, ceil_mode=Fa
     kernel, stride, pads, out = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
     upstream(dy, (*x.shape[:2], *out), x.dtype, "max_pool2d")
     xp = _pad(x, pads, kernel, stride, out, -np.inf)
-    y = max_pool2d(x, kernel_size, stride, padding, ceil_mode)
+    taps = _taps(kernel)
+    y = _window_maxima(xp, taps, stride, out)  # the forward's, again
     if not (np.isfinite(y).all() and np.isfinite(dy).all()):
         # A NaN, or a window of nothing but -inf: PyTorch's rules need the indices.
         return _max_pool2d_backward_by_index(dy, x, kernel_size, stride, padding, ceil_mode)
     # Tap by tap in window order, each window's gradient goes to the first tap equal to its
     # maximum; `unrouted` is zero from then on, so a later tie gets nothing.
     dxp, unrouted = np.zeros_like(xp), dy.copy()
-    for tap in _taps(kernel):
+    for tap in taps:
         routed = unrouted * (_tap(xp, tap, stride, out) == y)
         view = _tap(dxp, tap, stride, out)
         view += routed
