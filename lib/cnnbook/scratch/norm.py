@@ -34,14 +34,14 @@ def _per_channel(v):
 
 
 def channel_sum(a, b=None):
-    """Sum over (N, H, W) of a (or of a * b, with no temporary), per channel: (C,).
+    """Sum over (N, H, W) of a (or of a * b), per channel: (C,).
 
-    ``a.sum(axis=(0, 2, 3))`` strides across the channels of NCHW memory; einsum instead
-    reduces each image's contiguous (H*W) run of each channel, several times faster."""
+    ``a.sum(axis=(0, 2, 3))`` strides across the channels of NCHW memory; summing each image's
+    contiguous (H*W) run of each channel first is several times faster, and keeps NumPy's
+    pairwise summation, whose rounding error grows like log(H*W), not like H*W."""
     n, c = a.shape[:2]
-    if b is None:
-        return np.einsum("ncp->c", a.reshape(n, c, -1))
-    return np.einsum("ncp,ncp->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+    rows = a.reshape(n, c, -1) if b is None else (a * b).reshape(n, c, -1)
+    return rows.sum(axis=2).sum(axis=0)
 
 
 def _statistics(x):
