@@ -4,8 +4,10 @@ Imports PyTorch (and nothing of TensorFlow).
 """
 
 from cnnbook import seeding
+from cnnbook.torch.accelerator import device, model_device
 from cnnbook.torch.cost import multiply_adds, parameters, weighted_layers
 from cnnbook.torch.data import data_loaders
+from cnnbook.torch.distributed import train_data_parallel
 from cnnbook.torch.densenet import (DenseBlock, DenseLayer, DenseNet, Transition, densenet121,
                                     small_densenet)
 from cnnbook.torch.inception import (GoogLeNet, Inception, SeedInception, SeedInceptionNet,
@@ -22,7 +24,7 @@ seeding.apply_to_framework("torch")  # seed_everything() may have run before thi
 __all__ = ["AlexNet", "BasicBlock", "Bottleneck", "CifarResNet", "Conv2D", "DenseBlock",
            "DenseLayer", "DenseNet", "GoogLeNet", "Inception", "LeNet5", "MnistCNN", "PreActBlock",
            "ResNet", "SeedInception", "SeedInceptionNet", "SmallAlexNet", "SmallGoogLeNet",
-           "Transition", "cifar_resnet", "data_loaders", "densenet121", "evaluate", "fit",
+           "Transition", "cifar_resnet", "data_loaders", "densenet121", "device", "evaluate", "fit",
            "googlenet", "input_gradient_map", "measured_receptive_field", "multiply_adds",
-           "parameters", "predict", "resnet18", "resnet34", "resnet50", "small_densenet",
-           "weighted_layers"]
+           "model_device", "parameters", "predict", "resnet18", "resnet34", "resnet50",
+           "small_densenet", "train_data_parallel", "weighted_layers"]
