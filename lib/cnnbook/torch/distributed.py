@@ -129,7 +129,8 @@ def train_data_parallel(model_fn, images, labels, world_size: int = 2, epochs: i
     model, on the CPU. ``model_fn`` is called in every process, so it must be picklable: a
     module-level function or a ``functools.partial`` of one, not a lambda. The CPU threads
     are shared out among the processes. With the same seed, one process and several train
-    the same weights, to float rounding.
+    the same weights, to float rounding. In a script, call it under
+    ``if __name__ == "__main__":``: each new process imports the script again.
     """
     try:
         pickle.dumps(model_fn)
