@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 from cnnbook import roofline
-from cnnbook.scratch import conv, conv2d, conv2d_backward, nn, winograd
+from cnnbook.scratch import conv, conv2d, conv2d_backward, conv2d_path, nn, winograd
 from cnnbook.scratch._parallel import map_blocks
 from cnnbook.scratch.conv import conv2d_im2col
 from cnnbook.scratch.winograd import conv2d_winograd, f23
@@ -72,8 +72,13 @@ def test_conv2d_takes_winograd_where_it_pays_and_stays_exact_enough():
 def test_every_conv2d_path_matches_torch_on_course_like_layers():
     # Channel counts that the hypothesis cases never draw: one per path of conv2d.
     rng = np.random.default_rng(1)
-    for n, c, size, k, f, stride in [(2, 1, 9, 6, 3, 1), (2, 2, 8, 5, 3, 2), (2, 40, 6, 36, 3, 1),
-                                     (2, 48, 7, 4, 5, 1), (2, 8, 7, 16, 3, 1)]:
+    layers = [(2, 1, 9, 6, 3, 1), (2, 2, 8, 5, 3, 2), (2, 40, 6, 36, 3, 1), (2, 48, 7, 4, 5, 1),
+              (2, 8, 7, 16, 3, 1)]
+    paths = [conv2d_path((n, c, size, size), (k, c, f, f), stride, f // 2, dtype=np.float64)
+             for n, c, size, k, f, stride in layers]
+    assert paths == ["nchw", "nchw", "winograd", "gemm-first", "im2col"]
+    assert conv2d_path((2, 40, 6, 6), (36, 40, 3, 3), dtype=np.float16) != "winograd"
+    for n, c, size, k, f, stride in layers:
         x = rng.standard_normal((n, c, size, size))
         w = rng.standard_normal((k, c, f, f))
         b = rng.standard_normal(k)

@@ -2,14 +2,18 @@
 
 A kernel that does F floating-point operations and must move B bytes between memory and the
 processor takes at least max(F / peak, B / bandwidth) seconds (Williams, Waterman and
-Patterson 2009). Its *arithmetic intensity* F / B decides which bound it meets: below
+Patterson 2009). Its *arithmetic intensity* F / B (Williams et al.'s operational intensity,
+per byte of memory traffic) decides which bound it meets: below
 peak / bandwidth FLOP per byte it is memory-bound, above it compute-bound.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
+from cnnbook.seeding import default_threads
 from cnnbook.shapes import conv_macs, conv_output_size, pair, resolve_padding
 from cnnbook.timing import best_time
 
@@ -23,12 +27,21 @@ def gemm_gflops(size: int = 1536, dtype=np.float32, repeats: int = 5) -> float:
     return 2 * size**3 / best_time(lambda: np.matmul(a, b, out=out), repeats) / 1e9
 
 
-def copy_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
-    """Memory bandwidth NumPy reaches here, GB/s: one array copied into another, far larger
-    than any cache, counting the bytes read and the bytes written."""
+def copy_bandwidth(megabytes: int = 256, repeats: int = 5, threads: int | None = None) -> float:
+    """Memory bandwidth NumPy reaches here, GB/s: one array of ``megabytes`` MiB, far larger
+    than any cache, copied into another, counting the bytes read and the bytes written.
+
+    A copy runs on one core; ``threads`` (default: the CPUs this process may use, as the GEMM
+    peak uses them) copy one slice each, side by side."""
+    threads = default_threads() if threads is None else threads
     src = np.ones(megabytes << 18, np.float32)  # megabytes * 2**20 bytes
     dst = np.empty_like(src)
-    return 2 * src.nbytes / best_time(lambda: np.copyto(dst, src), repeats) / 1e9
+    slices = [slice(i * len(src) // threads, (i + 1) * len(src) // threads)
+              for i in range(threads)]
+    with ThreadPoolExecutor(threads) as pool:
+        def copy():  # NumPy releases the GIL while it copies
+            list(pool.map(lambda part: np.copyto(dst[part], src[part]), slices))
+        return 2 * src.nbytes / best_time(copy, repeats) / 1e9
 
 
 def conv_cost(batch: int, in_channels: int, size, out_channels: int, kernel_size,

@@ -11,11 +11,14 @@ def best_times(fns, repeats: int = 5, budget: float = 0.2) -> list[float]:
     The rounds take turns (``fns[0]``, ``fns[1]``, ..., then again), so that a disturbance
     of the machine (another process, a clock change) falls on every contender alike rather
     than on whichever happened to run then. Each round calls a function about ``budget``
-    seconds' worth of times; the first call (warm-up: allocations, thread pools) is not
-    counted; the minimum is the least-disturbed measurement.
+    seconds' worth of times, as timed on its second call: the first (warm-up: allocations,
+    thread pools, a kernel compiled for the shape) is not counted and may be far slower. The
+    minimum is the least-disturbed measurement.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
+    for fn in fns:
+        fn()
     numbers = [max(1, int(budget / max(timeit.timeit(fn, number=1), 1e-6))) for fn in fns]
     best = [float("inf")] * len(fns)
     for _ in range(repeats):

@@ -12,6 +12,7 @@ from cnnbook.scratch.conv import (
     conv2d_im2col,
     conv2d_naive,
     conv2d_nhwc,
+    conv2d_path,
     conv_geometry,
     im2col,
 )
@@ -50,7 +51,8 @@ from cnnbook.scratch.norm import batch_norm2d, batch_norm2d_backward
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "avg_pool2d_naive", "batch_norm2d",
            "batch_norm2d_backward", "col2im", "conv2d",
-           "conv2d_backward", "conv2d_im2col", "conv2d_naive", "conv2d_nhwc", "conv_geometry",
+           "conv2d_backward", "conv2d_im2col", "conv2d_naive", "conv2d_nhwc", "conv2d_path",
+           "conv_geometry",
            "cross_entropy", "cross_entropy_backward", "dropout", "flatten", "global_avg_pool2d",
            "global_max_pool2d", "gradcheck", "im2col", "leaky_relu", "leaky_relu_grad", "linear",
            "linear_backward", "log_softmax", "max_pool2d", "max_pool2d_backward",

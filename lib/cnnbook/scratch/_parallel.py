@@ -1,4 +1,4 @@
-"""Both cores for work that NumPy runs on one: independent blocks of a batch in threads.
+"""Every core NumPy's BLAS may use, for work that NumPy runs on one: blocks of a batch in threads.
 
 NumPy's elementwise operations and copies run on one core, but they release the GIL, so
 Python threads can run them side by side. ``map_blocks`` gives each of T threads its own

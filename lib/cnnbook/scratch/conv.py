@@ -4,10 +4,9 @@ All three follow ``torch.nn.functional.conv2d``:
 
     x (N, C, H, W)  *  w (K, C/groups, FH, FW)  (+ b (K,))  ->  y (N, K, OH, OW)
 
-in the book's notation: FH x FW kernels, output OH x OW, strides (SH, SW).
-
 and, like every deep-learning framework, compute a *cross-correlation* (the
-kernel is not flipped).
+kernel is not flipped). In the book's notation: FH x FW kernels, output OH x OW, strides
+(SH, SW).
 """
 
 from __future__ import annotations
@@ -207,22 +206,26 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     (TensorFlow's rule, so also for stride > 1), or ((top, bottom), (left, right)).
     Keeps the input's float dtype.
 
-    Four paths, each taken where it measured fastest on the course's layers:
+    Four paths (``conv2d_path`` says which a layer takes), each where it measured fastest
+    on the course's layers:
 
-    - Winograd's F(2x2, 3x3) for 3x3, stride-1 layers with at least 32 input and output
-      channels (``winograd.py``): 2.25x fewer multiplies;
-    - with fewer than 4 input channels (a network's first layer), im2col in NCHW per block of
-      images, whose GEMM writes NCHW directly (``_conv_nchw``);
-    - otherwise channels-last: one im2col copy from a strided view, then one GEMM; or, when
-      there are few output channels per input channel, the GEMM first and shifted adds
-      after (``_conv_nhwc_gemm_first``).
+    - "winograd": Winograd's F(2x2, 3x3) (``winograd.py``), 2.25x fewer multiplies, for 3x3
+      kernels with stride 1, no dilation, groups 1, float32 or float64, and at least 32 input
+      and 32 output channels;
+    - "nchw": fewer than 4 input channels (a network's first layer) and groups 1: im2col in
+      NCHW per block of images, whose GEMM writes NCHW directly (``_conv_nchw``);
+    - "gemm-first": groups 1 and K * SH * SW < C (few output channels per input channel): the
+      GEMM first, then shifted adds (``_conv_nhwc_gemm_first``);
+    - "im2col": otherwise, channels-last: one im2col copy from a strided view, then one GEMM
+      (per group).
     """
     check_arrays(x, w, b)
     g = conv_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
                       dilation, groups)
-    if _winograd_pays(g, x.dtype):
+    path = _path(g, x.dtype)
+    if path == "winograd":
         return winograd.winograd_conv(x, w, b, g)
-    if g.groups == 1 and g.in_channels < NCHW_BELOW_CHANNELS:
+    if path == "nchw":
         return _conv_nchw(x, w, b, g)
     y = _conv_nhwc(_padded_nhwc(x, g), w.transpose(2, 3, 1, 0), b, g)
     # Back to NCHW, in memory too (as PyTorch returns it): a transposed view would make
@@ -236,6 +239,27 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 WINOGRAD_MIN_CHANNELS = 32, 32  # (C, K)
 NCHW_BELOW_CHANNELS = 4
 IMAGES_BYTES = 1 << 20  # im2col bytes per block of images in the NCHW path
+
+
+def conv2d_path(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1,
+                dtype=np.float32) -> str:
+    """Which path :func:`conv2d` takes for these shapes and arguments: "winograd", "nchw",
+    "gemm-first" or "im2col" (see its docstring)."""
+    return _path(conv_geometry(x_shape, w_shape, None, stride, padding, dilation, groups),
+                 np.dtype(dtype))
+
+
+def _path(g: ConvGeometry, dtype) -> str:
+    if _winograd_pays(g, dtype):
+        return "winograd"
+    if g.groups == 1 and g.in_channels < NCHW_BELOW_CHANNELS:
+        return "nchw"
+    return "gemm-first" if _gemm_first_pays(g) else "im2col"
+
+
+def _gemm_first_pays(g: ConvGeometry) -> bool:
+    """Multiplying first moves fewer bytes than im2col when K * SH * SW < C (groups 1)."""
+    return g.groups == 1 and g.out_channels * g.stride[0] * g.stride[1] < g.in_channels
 
 
 def _winograd_pays(g: ConvGeometry, dtype) -> bool:
@@ -292,11 +316,11 @@ def _windows_nhwc(xp, g: ConvGeometry):
 def _conv_nhwc(xp, w, b, g: ConvGeometry):
     """xp padded (N, Hp, Wp, C), w (FH, FW, C/groups, K) -> (N, OH, OW, K).
 
-    Here ``(r, s)`` hold the kernel size FH, FW and ``(sh, sw)`` the strides.
+    Here ``(r, s)`` hold the kernel size FH, FW.
     """
     n, _, _, c = xp.shape
-    (r, s), (sh, sw), (oh, ow) = g.kernel, g.stride, g.out_size
-    if g.groups == 1 and g.out_channels * sh * sw < c:
+    (r, s), (oh, ow) = g.kernel, g.out_size
+    if _gemm_first_pays(g):
         return _conv_nhwc_gemm_first(xp, w, b, g)
     windows = _windows_nhwc(xp, g)
     if g.groups == 1:

@@ -14,7 +14,10 @@ Slurm, 4 machines of 8 GPUs (in the batch script; every machine runs one torchru
     srun --nodes 4 --ntasks-per-node 1 torchrun --nnodes 4 --nproc-per-node 8 \\
         --rdzv-id $SLURM_JOB_ID --rdzv-backend c10d \\
         --rdzv-endpoint $(scontrol show hostnames $SLURM_JOB_NODELIST | head -n 1):29500 \\
-        -m cnnbook.torch.ddp --backend nccl --epochs 30 --checkpoint $SCRATCH/resnet20.pt
+        -m cnnbook.torch.ddp --backend nccl --epochs 30 --checkpoint $SCRATCH/resnet20.pt \\
+        --batch-size 1024 --lr 1.6
+``--batch-size`` is the global batch: with many ranks, raise it (and ``--lr`` with it: there
+is no warm-up here), so that every rank gets a useful share.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import os
 import torch
 
 from cnnbook.data import load_mnist, standardize, validation_split
+from cnnbook.seeding import default_threads
 from cnnbook.torch.distributed import train_rank
 from cnnbook.torch.resnet import cifar_resnet
 
@@ -50,7 +54,7 @@ def main(argv=None) -> None:
     local_rank = int(os.environ.get("LOCAL_RANK", 0))
     device = torch.device("cuda", local_rank) if args.backend == "nccl" else None
     if device is None:  # CPU processes share this machine's cores
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(
+        torch.set_num_threads(max(1, default_threads() // int(
             os.environ.get("LOCAL_WORLD_SIZE", world_size))))
     # As chapter 6 trains: standardised digits; x_train holds the training digits less the
     # validation ones.

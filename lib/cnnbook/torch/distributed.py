@@ -73,14 +73,17 @@ def train_rank(rank: int, world_size: int, model_fn, images, labels, epochs: int
     Every global batch of ``batch_size`` examples (in :func:`batch_order`) is split into
     contiguous shares (:func:`rank_share`); each rank's loss is its share's summed
     cross-entropy times world_size / batch size, so that DDP's *average* of the ranks'
-    gradients is the gradient of the whole batch's mean loss, whatever the shares' sizes.
+    gradients is the gradient of the whole batch's mean loss, whatever the shares' sizes (an
+    epoch's last batch is skipped if it has fewer examples than ranks).
     With ``checkpoint`` (a path), rank 0 saves after every epoch and every rank resumes from
     it if it exists. ``stop_after`` ends the run after that many epochs (a lost job, for the
     checkpoint demonstration). Returns this rank's model (unwrapped).
     """
+    device = torch.device("cpu") if device is None else torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)  # NCCL's collectives run on the current GPU
     dist.init_process_group(backend, init_method=init_method, rank=rank, world_size=world_size)
     try:
-        device = torch.device("cpu") if device is None else torch.device(device)
         torch.manual_seed(seed)  # the same initial weights on every rank (DDP also broadcasts)
         model = model_fn().to(device)
         ddp = DistributedDataParallel(model, device_ids=None if device.type == "cpu" else [device])
@@ -95,6 +98,8 @@ def train_rank(rank: int, world_size: int, model_fn, images, labels, epochs: int
             order = batch_order(len(images), seed, epoch)
             for start in range(0, len(order), batch_size):
                 batch = order[start: start + batch_size]
+                if len(batch) < world_size:  # a last batch too small to give every rank a share
+                    break
                 share = torch.from_numpy(rank_share(batch, rank, world_size))
                 x, y = images[share].to(device), labels[share].to(device)
                 optimizer.zero_grad()
