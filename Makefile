@@ -40,15 +40,18 @@ test: $(SETUP)
 	$(STAGE) "notebooks under other CPU kernels (portability)" $(BIN)/python tests/portability.py $(NBVAL) chapters
 	$(fresh-toc)
 	$(STAGE) "strict book build" $(BIN)/jupyter-book build . -W -n --keep-going
-	$(STAGE) "browser test" $(BIN)/python -m pytest tests/browser -m browser -v
+	$(STAGE) "browser tests (book pages, JupyterLab)" $(BIN)/python -m pytest tests/browser -m browser -v
 	@echo "== make test passed; time per stage:" && cat _build/stage-times.txt
 
 # The notebooks again, under kernel paths other than this machine's (what `make test` runs).
 portability: $(SETUP)
 	$(BIN)/python tests/portability.py $(NBVAL) $(or $(NB),chapters)
 
+# JupyterLab on the course's start page (NB=... opens another), with .venv's kernel, which
+# imports cnnbook; jupyterlab-myst renders the exercises, hidden solutions and math as the book
+# does. jupyter_lab_config.py keeps Lab offline.
 lab: $(SETUP)
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab --config=$(CURDIR)/jupyter_lab_config.py $(or $(NB),chapters/00-data/data.ipynb)
 
 # Re-execute every notebook in place from a clean kernel (for authors), offline as in the tests.
 execute: $(SETUP)

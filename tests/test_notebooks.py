@@ -117,3 +117,31 @@ def test_ignored_outputs_are_tagged_and_checked(path):
                 isinstance(node, ast.Assert) for node in ast.walk(parse(following))), (
                 f"{path.name} code cell {i + 1} is tagged {IGNORE_TAG}: the next code cell "
                 "must assert what its output shows, with a margin that holds on any CPU")
+
+
+# What JupyterLab's MyST renderer (jupyterlab-myst) shows as the book does; tests/browser/test_lab.py
+# checks it in a browser. Roles that point into other pages ({doc}, {term}, {cite}, {ref}) are
+# Sphinx's alone: Lab shows dead links or bare keys, so notebooks use Markdown links instead.
+LAB_DIRECTIVES = {"exercise", "solution", "admonition", "note", "tip", "warning", "important",
+                  "math"}
+DIRECTIVE = re.compile(r"^\s*(?:`{3,}|:{3,})\{([\w:-]+)\}", re.M)
+ROLE = re.compile(r"(?<!`)\{([\w:-]+)\}`")
+
+
+def markdown(path: Path) -> str:
+    cells = json.loads(path.read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_markdown_renders_in_jupyterlab(path):
+    text = markdown(path)
+    directives = set(DIRECTIVE.findall(text)) - LAB_DIRECTIVES
+    assert not directives, (
+        f"{path.name} uses directives JupyterLab does not render: {sorted(directives)}")
+    roles = set(ROLE.findall(text)) - {"math"}
+    assert not roles, (
+        f"{path.name} uses roles JupyterLab cannot resolve: {sorted(roles)}; link with Markdown: "
+        "[stride](../../glossary.md#term-stride), "
+        "[[He *et al.*, 2016a](../../bibliography.md#cite-he2016)], "
+        "[Its title](../02-pooling/02-from-scratch.ipynb)")

@@ -8,16 +8,14 @@ page is kept under ``_build/screenshots/``.
 
 import functools
 import http.server
-import os
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from browser_support import is_local
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -26,22 +24,9 @@ HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 BOOK_TITLE = "cnnbook"
 BENIGN_CONSOLE = ("Got invalid theme mode",)
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 NO_BOOK = "(no built book)"
 PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
                if not p.relative_to(HTML).parts[0].startswith("_")) or [NO_BOOK]
-
-
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path:
-        return path
-    message = ("Chromium is not installed, so the browser test cannot run. On Debian/Ubuntu: "
-               "`sudo apt-get install chromium` (CI's .ci/run installs it).")
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -61,36 +46,14 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-def is_local(url: str) -> bool:
-    return urlparse(url).hostname in ("127.0.0.1", None) or url.startswith(("data:", "blob:"))
-
-
 def is_favicon(url: str) -> bool:
     return urlparse(url).path.endswith("/favicon.ico")
 
 
 @pytest.mark.parametrize("page_path", PAGES)
-def test_page(browser, base_url, page_path):
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    outside, failed, js_errors = [], [], []
-
-    def route(r):
-        if is_local(r.request.url):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
+def test_page(offline_page, base_url, page_path):
+    page, outside = offline_page
+    failed, js_errors = [], []
     page.on("pageerror", lambda err: js_errors.append(str(err)))
     page.on("console", lambda msg: js_errors.append(f"{msg.text} ({msg.location.get('url')})")
             if msg.type == "error" and not any(b in msg.text for b in BENIGN_CONSOLE)
@@ -124,7 +87,6 @@ def test_page(browser, base_url, page_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / (page_path.replace("/", "__") + ".png")),
                     full_page=False)
-    page.close()
 
     assert BOOK_TITLE in title, f"title {title!r}"
     assert not untypeset, f"math left untypeset: {untypeset}"
