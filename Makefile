@@ -47,7 +47,7 @@ test: $(SETUP)
 portability: $(SETUP)
 	$(BIN)/python tests/portability.py $(NBVAL) $(or $(NB),chapters)
 
-# JupyterLab on the course's start page (NB=... opens another), with .venv's kernel, which
+# JupyterLab on chapter 0's notebook, where the course starts (NB=... opens another), with .venv's kernel, which
 # imports cnnbook; jupyterlab-myst renders the exercises, hidden solutions and math as the book
 # does. jupyter_lab_config.py keeps Lab offline.
 lab: $(SETUP)

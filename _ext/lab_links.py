@@ -1,12 +1,13 @@
 """Sphinx extension: let plain Markdown links reach glossary terms and bibliography entries.
 
 The notebooks link to the glossary and the bibliography with ordinary Markdown links, such as
-``[stride](../../glossary.md#term-stride)`` and ``[[He *et al.*, 2016](../../bibliography.md#cite-he2016)]``,
-because JupyterLab (jupyterlab-myst) cannot resolve Sphinx's ``{term}``, ``{cite}`` and ``{doc}``
-roles: a learner there would see dead links or bare keys. MyST-Parser resolves a link's
-``#fragment`` only against heading anchors and warns otherwise, which the strict build turns into
-an error. This registers each glossary term's id (``term-stride``) and each bibliography entry's
-id (``cite-he2016``, from ``bibtex_cite_id``) as an anchor of its page, so those links resolve,
+``[stride](../../glossary.md#term-stride)`` and
+``[[He *et al.*, 2016a](../../bibliography.md#cite-he2016)]``, because JupyterLab
+(jupyterlab-myst) cannot resolve Sphinx's ``{term}``, ``{cite}`` and ``{doc}`` roles: a learner
+there would see dead links or bare keys. MyST-Parser resolves a link's ``#fragment`` only
+against heading anchors and warns otherwise, which the strict build turns into an error. This
+registers each glossary term's id (``term-stride``) and each bibliography entry's id
+(``cite-he2016``, from ``bibtex_cite_id``) as an anchor of its page, so those links resolve,
 and a link to a term or entry that does not exist still fails the strict build.
 """
 

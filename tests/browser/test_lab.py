@@ -1,15 +1,20 @@
 """Run one notebook of each chapter in JupyterLab, in headless Chromium, as a learner would.
 
-JupyterLab starts from the course environment with the course's settings
-(``jupyter_lab_config.py``, as ``make lab`` does), on 127.0.0.1 behind a random token, over a
-copy of the pages (the test saves the notebooks it runs; the repository's stay as they are).
-For each notebook it checks what a learner sees:
+JupyterLab starts from the course environment with ``make lab``'s configuration
+(``jupyter_lab_config.py``), on 127.0.0.1 behind a random token, over a copy of the pages (the
+test saves the notebooks it runs; the repository's stay as they are). Its user settings differ
+in two ways only: every cell stays in the page (Lab otherwise leaves cells out of view
+unrendered, and the test could not see them) and autosave is off (so that the saved file is the
+one the test saves). For each notebook it checks what a learner sees:
 
 - the MyST renders as in the book: no raw directive text (``:label:``, ``:class: dropdown``,
   ``{solution}``, ...), one box per exercise and one per solution;
 - each solution stays collapsed until its title is clicked;
 - Run All runs every cell and none raises (read back from the saved notebook);
-- no request leaves 127.0.0.1, and the page raises no JavaScript error.
+- a link to another section opens that notebook in Lab;
+- nothing reaches beyond the machine: the page's requests are confined to 127.0.0.1, and the
+  server and kernels run with ``tests/offline`` (as nbval does), which refuses other hosts;
+- the page raises and logs no JavaScript error.
 
 Screenshots (the top of each notebook after the run, and its first solution opened) are kept
 under ``_build/lab-screenshots/``.
@@ -24,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -49,10 +55,11 @@ NOTEBOOKS = [
 # MyST source that shows only when a directive or role did not render.
 RAW_MYST = re.compile(r":label:|:class:|\{(exercise|solution|admonition|note|term|cite|doc)\}"
                       r"|^```", re.M)
-# Lab's settings for the test: every cell in the page (not only those scrolled into view), and
-# no news prompt covering the notebook.
+# Lab's user settings for the test: every cell in the page (not only those scrolled into view),
+# no autosave, no news prompt covering the notebook.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
 }
 START_TIMEOUT_S = 60
@@ -78,9 +85,13 @@ def lab(tmp_path_factory):
         (work / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (work / "settings" / name).write_text(json.dumps(values))
     token, port = secrets.token_hex(24), free_port()
+    # Settings, workspaces and Jupyter's user folders of its own: nothing of this user's setup.
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
-               JUPYTER_RUNTIME_DIR=str(work / "runtime"))
+               JUPYTER_CONFIG_DIR=str(work / "config"), JUPYTER_DATA_DIR=str(work / "data"),
+               JUPYTER_RUNTIME_DIR=str(work / "runtime"),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tests" / "offline"),
+                                                        os.environ.get("PYTHONPATH")])))
     log = (work / "lab.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", f"--config={ROOT / 'jupyter_lab_config.py'}",
@@ -96,7 +107,8 @@ def lab(tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start; its log:\n{(work / 'lab.log').read_text()}")
+                    log_text = (work / "lab.log").read_text()
+                    pytest.fail(f"JupyterLab did not start; its log:\n{log_text}")
                 time.sleep(0.5)
         yield base, token, course
     finally:
@@ -151,8 +163,9 @@ def assert_rendered(page, n_markdown: int):
     assert not raw, f"raw MyST shows in Lab: {sorted(set(raw))}"
 
 
-def save(page, path: Path, before: float) -> dict:
+def save(page, path: Path) -> dict:
     """Save the notebook with Ctrl+S, as a learner would, and read it back from disk."""
+    before = time.time()
     page.keyboard.press("Control+s")
     deadline = time.monotonic() + 30
     while path.stat().st_mtime <= before:
@@ -171,6 +184,7 @@ def test_notebook_in_lab(offline_page, lab, notebook):
     base, token, course = lab
     js_errors = []
     page.on("pageerror", lambda err: js_errors.append(str(err)))
+    page.on("console", lambda msg: js_errors.append(msg.text) if msg.type == "error" else None)
     name = Path(notebook).stem
     source = json.loads((ROOT / notebook).read_text())
     cells = [c for c in source["cells"] if c["cell_type"] == "markdown"]
@@ -209,12 +223,12 @@ def test_notebook_in_lab(offline_page, lab, notebook):
     page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
     menu(page, "Edit", "Clear Outputs of All Cells")
     page.wait_for_function("() => Array.from(document.querySelectorAll("
-                           "'.jp-CodeCell .jp-InputPrompt')).every(e => !/\\d/.test(e.textContent))")
-    before = time.time()
+                           "'.jp-CodeCell .jp-InputPrompt'))"
+                           ".every(e => !/\\d/.test(e.textContent))")
     menu(page, "Run", "Run All Cells")
     wait_until_run(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    saved = save(page, course / notebook, before)
+    saved = save(page, course / notebook)
     assert_rendered(page, n_markdown)  # Run All re-renders the Markdown cells too
     page.locator(".jp-Notebook .jp-Cell").first.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
@@ -222,8 +236,16 @@ def test_notebook_in_lab(offline_page, lab, notebook):
     first.locator("summary").click()
     body.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / f"{name}-solution.png"))
-    stop_kernels(base, token)
     assert first.evaluate("d => d.open") and body.is_visible(), "a clicked solution did not open"
+
+    # A link to another section (where the notebook has one) opens that notebook in a Lab tab.
+    links = page.locator(".jp-MarkdownCell .myst a[href*='.ipynb']")
+    if links.count():
+        target = Path(urllib.parse.urlparse(links.first.get_attribute("href")).path).name
+        links.first.click()
+        page.locator(".lm-TabBar-tabLabel", has_text=re.compile(f"^{re.escape(target)}$")) \
+            .wait_for(timeout=START_TIMEOUT_S * 1000)
+    stop_kernels(base, token)
 
     code = [c for c in saved["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     raised = [f"cell {i}: {o['ename']}: {o['evalue']}" for i, c in enumerate(code, 1)
