@@ -25,7 +25,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -66,12 +65,6 @@ START_TIMEOUT_S = 60
 RUN_TIMEOUT_S = 240
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab serving a copy of the pages; yields (base URL, token, copy's root)."""
@@ -84,7 +77,7 @@ def lab(tmp_path_factory):
     for name, values in LAB_SETTINGS.items():
         (work / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (work / "settings" / name).write_text(json.dumps(values))
-    token, port = secrets.token_hex(24), free_port()
+    token = secrets.token_hex(24)
     # Settings, workspaces and Jupyter's user folders of its own: nothing of this user's setup.
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
@@ -95,17 +88,18 @@ def lab(tmp_path_factory):
     log = (work / "lab.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", f"--config={ROOT / 'jupyter_lab_config.py'}",
-         "--no-browser", f"--port={port}", "--port-retries=0",
+         "--no-browser", "--port=0",  # a free port, which Lab writes into its runtime file
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
+    runtime_file = work / "runtime" / f"jpserver-{server.pid}.json"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             try:
+                base = json.loads(runtime_file.read_text())["url"]
                 urllib.request.urlopen(f"{base}api/status?token={token}", timeout=5)
                 break
-            except OSError:
+            except (OSError, ValueError, KeyError):  # not written, or not serving yet
                 if server.poll() is not None or time.monotonic() > deadline:
                     log_text = (work / "lab.log").read_text()
                     pytest.fail(f"JupyterLab did not start; its log:\n{log_text}")
